@@ -1,0 +1,288 @@
+"""The filing workflow shared by every channel (Telegram, the terminal, the CLI).
+
+One call = one transaction: load the form, build its context, let the engine decide, save what
+changed, commit — and only then does the channel reply. So an answer the user saw accepted is
+on disk, and a crash before the commit loses only an answer the user never saw confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+from storage.repos.chat import ChatSessionRepository
+
+from dialogs.actions import Action, ActionKind, FilingContext, Outcome, Prompt, SiblingDirection
+from dialogs.catalogue import Code, Problem
+from dialogs.definition import FormDefinition, Layout, TableKind
+from dialogs.engine import Engine
+from dialogs.filing import DepartmentFiling, FiledForm
+from dialogs.loader import get_layout
+from dialogs.review import Review, build_review
+from dialogs.state import FormStatus
+from dialogs.steps import parse_address
+from storage.db import Database
+from storage.records import Department, Round, StaleVersionError, StoredForm
+from storage.repos import (
+    DepartmentRepository,
+    FormRepository,
+    RoundRepository,
+    UserRepository,
+)
+
+MUTATING = frozenset(ActionKind) - {ActionKind.REVIEW}
+
+
+@dataclass(frozen=True)
+class FormView:
+    form: StoredForm
+    definition: FormDefinition
+    context: FilingContext
+    prompt: Prompt
+    sections_done: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ActResult:
+    outcome: Outcome
+    view: FormView
+
+
+def _instance_name(definition: FormDefinition, form: StoredForm) -> str:
+    key = definition.instance_field
+    value = form.state.values.get(key) if key else None
+    return value if isinstance(value, str) else ""
+
+
+class FilingService:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    @staticmethod
+    def layout_of(round_: Round) -> Layout:
+        return get_layout(round_.layout)
+
+    def definition_of(self, round_: Round, kind: TableKind) -> FormDefinition:
+        return self.layout_of(round_).table(kind)
+
+    def _context(
+        self, session: Session, form: StoredForm, round_: Round, department: Department
+    ) -> FilingContext:
+        layout = self.layout_of(round_)
+        siblings = [
+            f
+            for f in FormRepository(session).list_for_department(form.department_id, form.round_id)
+            if f.kind is TableKind.C
+        ]
+        amount_key = layout.table_c.amount_field
+        directions = tuple(
+            SiblingDirection(
+                form_id=f.id,
+                name=_instance_name(layout.table_c, f),
+                amount=(
+                    value
+                    if isinstance(value := f.state.values.get(amount_key or ""), Decimal)
+                    else None
+                ),
+                indicators=f.state.indicators,
+            )
+            for f in siblings
+        )
+        return FilingContext(
+            year=round_.year,
+            department_name=department.name,
+            directions=directions,
+            form_id=form.id,
+        )
+
+    def _view(self, session: Session, form: StoredForm) -> FormView:
+        round_ = RoundRepository(session).get(form.round_id)
+        department = DepartmentRepository(session).get(form.department_id)
+        assert round_ is not None and department is not None
+        definition = self.definition_of(round_, form.kind)
+        engine = Engine(definition)
+        context = self._context(session, form, round_, department)
+        state = engine.resume(form.state)
+        return FormView(
+            form=form,
+            definition=definition,
+            context=context,
+            prompt=engine.prompt(state, context),
+            sections_done=engine.sections_done(state),
+        )
+
+    # --- forms -------------------------------------------------------------------------------
+
+    def forms_of(self, department_id: int, round_id: int) -> list[StoredForm]:
+        with self.database.transaction() as session:
+            return FormRepository(session).list_for_department(department_id, round_id)
+
+    def open_table_a(self, department_id: int, round_id: int, actor_user_id: int) -> FormView:
+        with self.database.transaction() as session:
+            form = FormRepository(session).get_or_create(
+                department_id, round_id, TableKind.A, actor_user_id=actor_user_id
+            )
+            ChatSessionRepository(session).set(actor_user_id, form.id, form.version)
+            return self._view(session, form)
+
+    def new_direction(self, department_id: int, round_id: int, actor_user_id: int) -> FormView:
+        with self.database.transaction() as session:
+            form = FormRepository(session).create(
+                department_id, round_id, TableKind.C, actor_user_id=actor_user_id
+            )
+            ChatSessionRepository(session).set(actor_user_id, form.id, form.version)
+            return self._view(session, form)
+
+    def open_form(self, form_id: int, actor_user_id: int) -> FormView:
+        with self.database.transaction() as session:
+            form = FormRepository(session).load(form_id)
+            ChatSessionRepository(session).set(actor_user_id, form.id, form.version)
+            return self._view(session, form)
+
+    def view(self, form_id: int) -> FormView:
+        with self.database.transaction() as session:
+            return self._view(session, FormRepository(session).load(form_id))
+
+    def current_form_id(self, user_id: int) -> int | None:
+        with self.database.transaction() as session:
+            chat = ChatSessionRepository(session).get(user_id)
+            return chat.form_id if chat else None
+
+    def act(self, form_id: int, action: Action, actor_user_id: int) -> ActResult:
+        """Apply one action and commit it before returning (see the module docstring)."""
+        with self.database.transaction() as session:
+            forms = FormRepository(session)
+            chats = ChatSessionRepository(session)
+            form = forms.load(form_id)
+            chat = chats.get(actor_user_id)
+            view = self._view(session, form)
+            stale = self._stale(
+                form,
+                chat.seen_version if chat and chat.form_id == form_id else None,
+                actor_user_id,
+                view,
+            )
+            if stale is not None and action.kind in MUTATING:
+                chats.set(actor_user_id, form.id, form.version)
+                return ActResult(stale, view)
+            engine = Engine(view.definition)
+            state = engine.resume(form.state)
+            outcome = engine.handle(state, action, view.context)
+            if outcome.changed:
+                try:
+                    version = forms.save(
+                        form.id,
+                        outcome.state,
+                        expected_version=form.version,
+                        actor_user_id=actor_user_id,
+                        action=action.kind.value,
+                        instance_key=view.definition.instance_field,
+                    )
+                except StaleVersionError as error:
+                    session.rollback()
+                    return self._lost_race(error.current, actor_user_id)
+                form = forms.load(form.id)
+                assert form.version == version
+            chats.set(actor_user_id, form.id, form.version)
+            return ActResult(outcome, self._view(session, form))
+
+    def _stale(
+        self, form: StoredForm, seen: int | None, actor_user_id: int, view: FormView
+    ) -> Outcome | None:
+        """Someone else changed this form since this user last saw it: show them first."""
+        if seen is None or seen == form.version or form.updated_by in (None, actor_user_id):
+            return None
+        step = parse_address(form.state.cursor)
+        value = ""
+        if step is not None and step.key in form.state.values:
+            value = str(form.state.values[step.key])
+        label = view.prompt.heading
+        problem = Problem(
+            Code.STALE_VERSION, {"field": label, "who": "同事", "text": value or "（见当前步骤）"}
+        )
+        return Outcome(state=form.state, accepted=False, changed=False, problems=(problem,))
+
+    def _lost_race(self, current: StoredForm, actor_user_id: int) -> ActResult:
+        with self.database.transaction() as session:
+            ChatSessionRepository(session).set(actor_user_id, current.id, current.version)
+            view = self._view(session, current)
+        problem = Problem(
+            Code.STALE_VERSION,
+            {"field": view.prompt.heading, "who": "同事", "text": "（见当前步骤）"},
+        )
+        outcome = Outcome(state=current.state, accepted=False, changed=False, problems=(problem,))
+        return ActResult(outcome, view)
+
+    def review(self, form_id: int) -> Review:
+        with self.database.transaction() as session:
+            view = self._view(session, FormRepository(session).load(form_id))
+            return build_review(view.definition, view.form.state, view.context)
+
+    def delete_direction(self, form_id: int, actor_user_id: int) -> None:
+        with self.database.transaction() as session:
+            forms = FormRepository(session)
+            form = forms.load(form_id)
+            if form.kind is TableKind.C and form.status.editable:
+                forms.delete(form_id, expected_version=form.version, actor_user_id=actor_user_id)
+
+    def set_status(
+        self, form_id: int, status: FormStatus, actor_user_id: int, comment: str | None = None
+    ) -> StoredForm:
+        with self.database.transaction() as session:
+            forms = FormRepository(session)
+            form = forms.load(form_id)
+            forms.set_status(
+                form_id,
+                status,
+                expected_version=form.version,
+                actor_user_id=actor_user_id,
+                comment=comment,
+                action=f"status:{status.value}",
+            )
+            return forms.load(form_id)
+
+    # --- a department's whole filing ----------------------------------------------------------
+
+    def department_filing(self, department_id: int, round_id: int) -> DepartmentFiling:
+        with self.database.transaction() as session:
+            return self._filing(session, department_id, round_id)
+
+    def _filing(self, session: Session, department_id: int, round_id: int) -> DepartmentFiling:
+        round_ = RoundRepository(session).get(round_id)
+        department = DepartmentRepository(session).get(department_id)
+        assert round_ is not None and department is not None
+        users = UserRepository(session)
+        filed: list[tuple[StoredForm, FiledForm]] = []
+        for form in FormRepository(session).list_for_department(department_id, round_id):
+            user = users.get(form.updated_by) if form.updated_by else None
+            filed.append(
+                (
+                    form,
+                    FiledForm(
+                        form_id=form.id,
+                        state=form.state,
+                        status=form.status,
+                        updated_by=user.display_name if user else "",
+                        updated_at=form.updated_at.isoformat(timespec="minutes"),
+                    ),
+                )
+            )
+        table_a = next((f for s, f in filed if s.kind is TableKind.A), None)
+        directions = tuple(
+            f for s, f in sorted(filed, key=lambda p: p[0].id) if s.kind is TableKind.C
+        )
+        return DepartmentFiling(
+            department=department.name,
+            year=round_.year,
+            layout=self.layout_of(round_),
+            table_a=table_a,
+            directions=directions,
+        )
+
+    def round_filings(self, round_id: int) -> list[DepartmentFiling]:
+        with self.database.transaction() as session:
+            departments = DepartmentRepository(session).list_all()
+            return [self._filing(session, d.id, round_id) for d in departments]

@@ -1,0 +1,227 @@
+"""`jixiao chat`: the same engine and storage as the bot, in a terminal.
+
+Buttons become numbered choices; `:b` goes back, `:s` skips, `:r` reviews, `:m` returns to the
+menu, `:q` (or Ctrl-C) pauses. Every accepted answer is committed before the next prompt, so a
+later `jixiao chat` resumes at the same step.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+from bot.service import FilingService, FormView
+from bot.settings import Settings
+from dialogs.actions import Action, ActionKind, Button, Prompt
+from dialogs.definition import TableKind
+from dialogs.loader import get_layout, load_layouts
+from storage.db import Database
+from storage.records import Department, Role, Round, User
+from storage.repos import DepartmentRepository, RoundRepository, UserRepository
+
+TERMINAL_TELEGRAM_ID = 0  # the local terminal user; real Telegram ids are positive
+SHORTCUTS = {
+    ":b": Action(ActionKind.BACK),
+    ":s": Action(ActionKind.SKIP),
+    ":p": Action(ActionKind.SUBMIT),
+}
+HELP = "输入答案后回车；数字选择按钮；:b 上一步  :s 跳过  :r 预览  :p 提交  :m 菜单  :q 暂停退出"
+
+
+class Pause(Exception):
+    """The user asked to stop; everything accepted so far is already saved."""
+
+
+class Terminal:
+    def __init__(
+        self,
+        service: FilingService,
+        user: User,
+        department: Department,
+        round_: Round,
+        read: Callable[[str], str] = input,
+        out: TextIO = sys.stdout,
+    ) -> None:
+        self.service = service
+        self.user = user
+        self.department = department
+        self.round = round_
+        self.read = read
+        self.out = out
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def ask(self, label: str) -> str:
+        try:
+            return self.read(label)
+        except (EOFError, KeyboardInterrupt):
+            raise Pause from None
+
+    # --- menu ------------------------------------------------------------------------------
+
+    def menu(self) -> FormView | None:
+        forms = self.service.forms_of(self.department.id, self.round.id)
+        layout = get_layout(self.round.layout)
+        options: list[tuple[str, Callable[[], FormView]]] = []
+        table_a = next((f for f in forms if f.kind is TableKind.A), None)
+        status = f"（{table_a.status.label}）" if table_a else "（未开始）"
+        options.append(
+            (
+                f"{layout.table_a.name}{status}",
+                lambda: self.service.open_table_a(self.department.id, self.round.id, self.user.id),
+            )
+        )
+        for form in (f for f in forms if f.kind is TableKind.C):
+            name = form.instance_name or "（未命名支出方向）"
+            options.append(
+                (
+                    f"{layout.table_c.name}：{name}（{form.status.label}）",
+                    lambda form_id=form.id: self.service.open_form(form_id, self.user.id),
+                )
+            )
+        options.append(
+            (
+                "新增支出方向（专项资金支出方向绩效目标表）",
+                lambda: self.service.new_direction(self.department.id, self.round.id, self.user.id),
+            )
+        )
+        self.say(f"\n== {self.department.name} · {self.round.year}年 ==")
+        for number, (label, _) in enumerate(options, start=1):
+            self.say(f"  {number}. {label}")
+        self.say("  q. 退出")
+        choice = self.ask("请选择：").strip()
+        if choice.lower() in ("q", ":q"):
+            raise Pause
+        if choice.isdigit() and 1 <= int(choice) <= len(options):
+            return options[int(choice) - 1][1]()
+        self.say("请输入菜单中的数字。")
+        return None
+
+    # --- one form --------------------------------------------------------------------------
+
+    def show(self, prompt: Prompt) -> list[Button]:
+        if prompt.progress is not None:
+            p = prompt.progress
+            self.say(
+                f"\n{prompt.heading}  {p.bar()} 第{p.section_index}/{p.section_count}部分 "
+                f"第{p.step_index}/{p.step_count}步"
+            )
+        else:
+            self.say(f"\n{prompt.heading}")
+        self.say(prompt.text)
+        if prompt.hint:
+            self.say(prompt.hint)
+        buttons = [*prompt.buttons, *prompt.row_buttons]
+        if buttons:
+            self.say("  " + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(buttons, start=1)))
+        return buttons
+
+    def review(self, form_id: int) -> None:
+        for part in self.service.review(form_id).parts:
+            self.say(part)
+            self.say()
+
+    def fill(self, view: FormView) -> None:
+        form_id = view.form.id
+        done, total = view.sections_done
+        self.say(f"已完成 {done}/{total} 部分。{HELP}")
+        while True:
+            buttons = self.show(view.prompt)
+            raw = self.ask("> ")
+            command = raw.strip()
+            if command in (":q", "：q"):
+                raise Pause
+            if command in (":m", "：m"):
+                return
+            if command in (":r", "：r"):
+                self.review(form_id)
+                continue
+            action = self._action(command, raw, buttons)
+            if action.kind is ActionKind.REVIEW:
+                self.review(form_id)
+                continue
+            result = self.service.act(form_id, action, self.user.id)
+            outcome = result.outcome
+            if outcome.echo:
+                self.say(outcome.echo)
+            for problem in outcome.problems:
+                self.say(("✗ " if problem.is_error else "⚠ ") + problem.message)
+            if outcome.needs_confirmation:
+                answer = self.ask("以上提示确认后仍要提交吗？(y/n) ").strip().lower()
+                if answer in ("y", "yes", "是"):
+                    confirmed = Action(ActionKind.SUBMIT, target="confirmed")
+                    result = self.service.act(form_id, confirmed, self.user.id)
+                    if result.outcome.echo:
+                        self.say(result.outcome.echo)
+            view = result.view
+            if not view.form.status.editable:
+                self.say(f"本表状态：{view.form.status.label}。")
+                return
+
+    def _action(self, command: str, raw: str, buttons: list[Button]) -> Action:
+        if command in SHORTCUTS:
+            return SHORTCUTS[command]
+        if command.isdigit() and 1 <= int(command) <= len(buttons):
+            return buttons[int(command) - 1].action
+        return Action(ActionKind.ANSWER, text=raw)
+
+    def run(self) -> None:
+        while True:
+            view = self.menu()
+            if view is not None:
+                self.fill(view)
+
+
+def _setup(
+    database: Database,
+    read: Callable[[str], str],
+    department_name: str | None,
+    year: int | None,
+    layout: str | None,
+) -> tuple[User, Department, Round]:
+    with database.transaction() as session:
+        departments = DepartmentRepository(session)
+        while not department_name:
+            department_name = read("部门名称：").strip()[:50]
+        department = departments.by_name(department_name) or departments.create(department_name)
+        rounds = RoundRepository(session)
+        round_ = next((r for r in rounds.list_open() if year is None or r.year == year), None)
+        if round_ is None:
+            while year is None:
+                text = read("年度（例：2021）：").strip()
+                year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+            known = sorted(load_layouts())
+            chosen = layout if layout in known else ("2021" if "2021" in known else known[0])
+            deadline = datetime(year, 12, 31, 16, 0).astimezone()
+            round_ = rounds.create(year, chosen, deadline, f"{year}年预算绩效目标填报")
+        users = UserRepository(session)
+        user = users.upsert(
+            TERMINAL_TELEGRAM_ID, "终端用户", role=Role.STAFF, department_id=department.id
+        )
+        if user.department_id != department.id:
+            user = users.set_department(user.id, department.id)
+        return user, department, round_
+
+
+def run_terminal(
+    settings: Settings,
+    department: str | None,
+    year: int | None,
+    layout: str | None,
+    read: Callable[[str], str] = input,
+    out: TextIO = sys.stdout,
+) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.effective_database_url)
+    database.upgrade()
+    try:
+        user, dept, round_ = _setup(database, read, department, year, layout)
+        Terminal(FilingService(database), user, dept, round_, read, out).run()
+    except (Pause, EOFError, KeyboardInterrupt):
+        print("\n已暂停，所有已确认的答案都已保存。再次运行 jixiao chat 即可继续。", file=out)
+    finally:
+        database.dispose()
+    return 0

@@ -1,0 +1,343 @@
+"""The cell grid of one sheet as plain data: what goes where, merged how, styled by which key.
+
+Table builders produce `Grid` values (pure, testable without files); `exports.writer` is the only
+place that turns them into an openpyxl workbook. Style keys name entries of `STYLES`, which are
+plain data too, so that row heights can be estimated here from the font size of each cell.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dialogs.values import format_decimal
+
+CellValue = str | Decimal | None
+
+# Not a style of its own: centred when the value fits on one line, else left-aligned text.
+FIT = "fit"
+
+FONT_NAME = "宋体"
+MAX_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """How one style key prints; the writer registers each as a workbook named style."""
+
+    size: float = 11
+    bold: bool = False
+    horizontal: str = "left"
+    vertical: str = "center"
+    wrap: bool = True
+    border: bool = True
+    number_format: str = "General"
+
+
+def _amount_styles() -> dict[str, StyleSpec]:
+    styles = {}
+    for decimals in range(MAX_DECIMALS + 1):
+        number_format = "0" if decimals == 0 else "0." + "0" * decimals
+        styles[f"amount_{decimals}"] = StyleSpec(horizontal="center", number_format=number_format)
+    return styles
+
+
+STYLES: dict[str, StyleSpec] = {
+    "title": StyleSpec(size=16, bold=True, horizontal="center", border=False),
+    "header_left": StyleSpec(horizontal="left", border=False),
+    "header_right": StyleSpec(horizontal="right", border=False),
+    "label": StyleSpec(horizontal="center"),
+    "heading": StyleSpec(horizontal="center", bold=True),
+    "text": StyleSpec(horizontal="left"),
+    "center": StyleSpec(horizontal="center"),
+    # Plain list sheets (the consolidated workbook): no wrapping, one line per record.
+    "list_heading": StyleSpec(horizontal="center", bold=True, wrap=False),
+    "list_text": StyleSpec(horizontal="left", wrap=False, border=False),
+    **_amount_styles(),
+}
+
+
+def decimals_of(value: Decimal) -> int:
+    """How many decimals `value` was entered with, trailing zeros dropped (267.59150 -> 4)."""
+    text = format_decimal(value)
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def amount_style(value: Decimal) -> str:
+    """The style key whose number format shows exactly the entered decimals of `value`."""
+    return f"amount_{min(decimals_of(value), MAX_DECIMALS)}"
+
+
+def exact(value: Decimal) -> Decimal:
+    """`value` as the cell holds it: no exponent, no trailing zeros (1E+1 -> 10)."""
+    return Decimal(format_decimal(value))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value at (row, col), 1-based; spans more rows/columns when merged."""
+
+    row: int
+    col: int
+    value: CellValue
+    style: str
+    rows: int = 1
+    cols: int = 1
+
+    @property
+    def last_row(self) -> int:
+        return self.row + self.rows - 1
+
+    @property
+    def last_col(self) -> int:
+        return self.col + self.cols - 1
+
+    @property
+    def merged(self) -> bool:
+        return self.rows > 1 or self.cols > 1
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One printed table (one worksheet)."""
+
+    name: str  # the sheet's name
+    column_widths: tuple[float, ...]  # Excel width units per column, from column 1
+    cells: tuple[Cell, ...]
+    row_heights: tuple[tuple[int, float], ...] = ()  # (row, points)
+    print_title_rows: tuple[int, int] | None = None
+    page_breaks: tuple[int, ...] = ()  # a page ends after each of these rows
+    landscape: bool = False
+    fit_to_width: bool = True
+    freeze: str | None = None  # top-left cell of the scrolling area, e.g. "A2"
+    autofilter: str | None = None
+
+    @property
+    def max_row(self) -> int:
+        return max((cell.last_row for cell in self.cells), default=0)
+
+    @property
+    def max_col(self) -> int:
+        return max(len(self.column_widths), max((c.last_col for c in self.cells), default=0))
+
+    def at(self, row: int, col: int) -> Cell | None:
+        """The cell whose top-left corner is (row, col)."""
+        for cell in self.cells:
+            if cell.row == row and cell.col == col:
+                return cell
+        return None
+
+    def covering(self, row: int, col: int) -> Cell | None:
+        """The cell that covers (row, col), merged or not."""
+        for cell in self.cells:
+            if cell.row <= row <= cell.last_row and cell.col <= col <= cell.last_col:
+                return cell
+        return None
+
+    def value(self, row: int, col: int) -> CellValue:
+        cell = self.at(row, col)
+        return cell.value if cell else None
+
+    def find(self, value: CellValue) -> Iterator[Cell]:
+        return (cell for cell in self.cells if cell.value == value)
+
+    def merges(self) -> tuple[Cell, ...]:
+        return tuple(cell for cell in self.cells if cell.merged)
+
+    def height(self, row: int) -> float | None:
+        return dict(self.row_heights).get(row)
+
+
+# Excel's column unit is the width of "0" in the default font (7 px); an 11 pt 宋体 CJK
+# character is 15 px wide, a Latin character or digit half that.
+CJK_UNITS = 15 / 7
+LATIN_UNITS = 7.5 / 7
+WRAP_SLACK = 1.08  # lines break at character (or word) boundaries, never mid-glyph
+
+
+def text_units(text: str) -> float:
+    """Width of `text` in Excel column units at 11 pt."""
+    units = 0.0
+    for char in text:
+        wide = unicodedata.east_asian_width(char) in ("W", "F", "A")
+        units += CJK_UNITS if wide else LATIN_UNITS
+    return units
+
+
+def text_lines(text: str, width: float, size: float = 11) -> int:
+    """Lines that `text` wraps to in a column `width` units wide at font `size`."""
+    scale = size / 11
+    usable = max(width - 0.3, 1.0)  # the cell's own padding
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += max(1, math.ceil(text_units(paragraph) * scale * WRAP_SLACK / usable))
+    return lines
+
+
+def fits_one_line(text: str, width: float) -> bool:
+    """Whether `text` fits on one line at 11 pt (no slack: a near fit stays centred)."""
+    return "\n" not in text and text_units(text) <= width - 0.3
+
+
+LINE_POINTS = 15.0  # one line of 11 pt CJK text, with leading
+PADDING_POINTS = 5.0
+
+
+def needed_height(cell: Cell, widths: tuple[float, ...]) -> float:
+    spec = STYLES[cell.style]
+    if cell.value is None:
+        return 0.0
+    text = format_decimal(cell.value) if isinstance(cell.value, Decimal) else cell.value
+    width = sum(widths[cell.col - 1 : cell.last_col])
+    lines = text_lines(text, width, spec.size) if spec.wrap else 1
+    return lines * LINE_POINTS * spec.size / 11 + PADDING_POINTS
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """A4 with the writer's margins, for placing page breaks where a block would be split."""
+
+    landscape: bool = False
+    margin_side: float = 0.5  # inches
+    margin_top: float = 0.6
+    margin_bottom: float = 0.6
+    safety: float = 0.95  # Excel and LibreOffice round the fit-to-width scale differently
+
+    @property
+    def printable(self) -> tuple[float, float]:
+        """(width, height) in points inside the margins."""
+        width, height = (A4_POINTS[1], A4_POINTS[0]) if self.landscape else A4_POINTS
+        return (
+            width - 2 * self.margin_side * 72,
+            height - (self.margin_top + self.margin_bottom) * 72,
+        )
+
+    def scale(self, widths: tuple[float, ...]) -> float:
+        """The fit-to-width scale: Excel shows a column of width w as w*7+5 pixels."""
+        table = sum((w * 7 + 5) * 0.75 for w in widths)
+        return min(1.0, math.floor(self.printable[0] / table * 100) / 100)
+
+    def breaks(
+        self,
+        heights: dict[int, float],
+        widths: tuple[float, ...],
+        titles: tuple[int, int] | None,
+        keep: list[tuple[int, int]],
+    ) -> tuple[int, ...]:
+        """Rows after which to force a page break so no `keep` range is split needlessly."""
+        scale = self.scale(widths)
+        first_row = titles[1] + 1 if titles else 1
+        repeated = sum(heights.get(r, 0) for r in range(titles[0], first_row)) if titles else 0
+        capacity = (self.printable[1] * self.safety) / scale - repeated
+        starts = {first: sum(heights.get(r, 0) for r in range(first, last + 1)) for first, last in keep}
+        breaks: list[int] = []
+        used = 0.0
+        for row in range(first_row, max(heights) + 1):
+            height = heights.get(row, 0)
+            together = starts.get(row, height)
+            if used and used + together > capacity and together <= capacity:
+                breaks.append(row - 1)
+                used = 0.0
+            elif used + height > capacity:
+                used = 0.0  # the application breaks here by itself
+            used += height
+        return tuple(breaks)
+
+
+A4_POINTS = (595.3, 841.9)
+
+
+@dataclass
+class GridBuilder:
+    """Collects cells row by row; `build` estimates row heights so nothing is cut off."""
+
+    name: str
+    column_widths: tuple[float, ...]
+    cells: list[Cell] = field(default_factory=list)
+    fixed_heights: dict[int, float] = field(default_factory=dict)
+    keep: list[tuple[int, int]] = field(default_factory=list)
+    row: int = 1  # the next free row
+
+    @property
+    def columns(self) -> int:
+        return len(self.column_widths)
+
+    def put(
+        self, row: int, col: int, value: CellValue, style: str, rows: int = 1, cols: int = 1
+    ) -> Cell:
+        if isinstance(value, Decimal):
+            value = exact(value)
+        if value == "":
+            value = None
+        if style == FIT:
+            width = sum(self.column_widths[col - 1 : col - 1 + cols])
+            one_line = value is None or fits_one_line(str(value), width)
+            style = "center" if one_line else "text"
+        cell = Cell(row=row, col=col, value=value, style=style, rows=rows, cols=cols)
+        self.cells.append(cell)
+        return cell
+
+    def amount(self, row: int, col: int, value: Decimal | None, cols: int = 1) -> Cell:
+        if value is None:
+            return self.put(row, col, None, "center", cols=cols)
+        return self.put(row, col, value, amount_style(value), cols=cols)
+
+    def line(self, value: CellValue, style: str, height: float | None = None) -> int:
+        """A full-width line (title, header) on the next row; returns its row."""
+        row = self.row
+        self.put(row, 1, value, style, cols=self.columns)
+        if height is not None:
+            self.fixed_heights[row] = height
+        self.row += 1
+        return row
+
+    def keep_together(self, first: int, last: int) -> None:
+        """Rows `first`..`last` should print on one page (a block header with its first rows)."""
+        self.keep.append((first, last))
+
+    def build(
+        self,
+        *,
+        print_title_rows: tuple[int, int] | None = None,
+        landscape: bool = False,
+        freeze: str | None = None,
+        autofilter: str | None = None,
+        estimate_heights: bool = True,
+    ) -> Grid:
+        """The grid; `estimate_heights=False` for one-line list sheets (default heights)."""
+        heights = self._heights() if estimate_heights else ()
+        breaks: tuple[int, ...] = ()
+        if self.keep and heights:
+            page = PageGeometry(landscape=landscape)
+            breaks = page.breaks(dict(heights), self.column_widths, print_title_rows, self.keep)
+        return Grid(
+            name=self.name,
+            column_widths=self.column_widths,
+            cells=tuple(self.cells),
+            row_heights=heights,
+            print_title_rows=print_title_rows,
+            page_breaks=breaks,
+            landscape=landscape,
+            freeze=freeze,
+            autofilter=autofilter,
+        )
+
+    def _heights(self) -> tuple[tuple[int, float], ...]:
+        heights: dict[int, float] = {}
+        last = max((cell.last_row for cell in self.cells), default=0)
+        for row in range(1, last + 1):
+            heights[row] = LINE_POINTS + PADDING_POINTS
+        # Single-row cells first, then cells merged over several rows grow their last row.
+        for cell in sorted(self.cells, key=lambda c: c.rows):
+            need = needed_height(cell, self.column_widths)
+            if cell.rows == 1:
+                heights[cell.row] = max(heights[cell.row], need)
+                continue
+            have = sum(heights[r] for r in range(cell.row, cell.last_row + 1))
+            if need > have:
+                heights[cell.last_row] += need - have
+        heights.update(self.fixed_heights)
+        return tuple((row, round(height, 1)) for row, height in sorted(heights.items()))

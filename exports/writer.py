@@ -1,0 +1,167 @@
+"""The one place where grids become an openpyxl workbook.
+
+Every style key becomes a workbook-level named style registered once, and cells refer to it by
+name, so no per-cell style objects are created. User text is never a formula: a string that
+openpyxl would take for one (it starts with `=`) is stored as a plain string cell.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+from exports.grid import FONT_NAME, STYLES, CellValue, Grid, PageGeometry
+
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+PAGE = PageGeometry()
+
+
+def named_style(key: str) -> NamedStyle:
+    spec = STYLES[key]
+    style = NamedStyle(name=key)
+    style.font = Font(name=FONT_NAME, size=spec.size, bold=spec.bold)
+    style.alignment = Alignment(
+        horizontal=spec.horizontal, vertical=spec.vertical, wrap_text=spec.wrap
+    )
+    if spec.border:
+        style.border = BORDER
+    style.number_format = spec.number_format
+    return style
+
+
+def register_styles(workbook: Workbook, keys: Iterable[str]) -> None:
+    known = set(workbook.named_styles)
+    for key in sorted(set(keys)):
+        if key not in known:
+            workbook.add_named_style(named_style(key))
+
+
+def cell_value(value: CellValue) -> str | Decimal | None:
+    """Characters Excel cannot store (C0 controls) are dropped; the chat refuses them anyway."""
+    if isinstance(value, str):
+        return str(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
+
+
+def _set_print(ws: Worksheet, grid: Grid) -> None:
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if grid.landscape else "portrait"
+    if grid.fit_to_width:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    ws.print_options.horizontalCentered = True
+    margins = ws.page_margins
+    margins.left = margins.right = PAGE.margin_side
+    margins.top, margins.bottom = PAGE.margin_top, PAGE.margin_bottom
+    margins.header = margins.footer = 0.3
+    if grid.print_title_rows:
+        first, last = grid.print_title_rows
+        ws.print_title_rows = f"{first}:{last}"
+
+
+def _fill_sheet(ws: Worksheet, grid: Grid) -> None:
+    for index, width in enumerate(grid.column_widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    for row, height in grid.row_heights:
+        ws.row_dimensions[row].height = height
+    for cell in grid.cells:
+        if cell.merged:
+            # Style every covered cell first so the merged area keeps its borders.
+            for row in range(cell.row, cell.last_row + 1):
+                for col in range(cell.col, cell.last_col + 1):
+                    ws.cell(row=row, column=col).style = cell.style
+        target = ws.cell(row=cell.row, column=cell.col)
+        target.value = cell_value(cell.value)
+        if target.data_type == "f":
+            target.data_type = "s"
+        target.style = cell.style
+        if cell.merged:
+            ws.merge_cells(
+                start_row=cell.row,
+                start_column=cell.col,
+                end_row=cell.last_row,
+                end_column=cell.last_col,
+            )
+    for row in grid.page_breaks:
+        ws.row_breaks.append(Break(id=row))
+    if grid.freeze:
+        ws.freeze_panes = grid.freeze
+    if grid.autofilter:
+        ws.auto_filter.ref = grid.autofilter
+    _set_print(ws, grid)
+
+
+def write_workbook(grids: Sequence[Grid]) -> Workbook:
+    """A workbook with one sheet per grid, in order."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    register_styles(workbook, (cell.style for grid in grids for cell in grid.cells))
+    for grid in grids:
+        _fill_sheet(workbook.create_sheet(title=grid.name), grid)
+    return workbook
+
+
+def _stream_sheet(workbook: Workbook, grid: Grid, plain: frozenset[str]) -> None:
+    ws = workbook.create_sheet(title=grid.name)
+    for index, width in enumerate(grid.column_widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    if grid.freeze:
+        ws.freeze_panes = grid.freeze
+    if grid.autofilter:
+        ws.auto_filter.ref = grid.autofilter
+    _set_print(ws, grid)
+    rows: dict[int, list[WriteOnlyCell | str | Decimal | None]] = {}
+    width = grid.max_col
+    for cell in grid.cells:
+        if cell.merged:
+            raise ValueError(f"{grid.name}: a streamed sheet cannot merge cells")
+        line = rows.get(cell.row)
+        if line is None:
+            line = rows[cell.row] = [None] * width
+        value = cell_value(cell.value)
+        formula_like = isinstance(value, str) and value.startswith("=")
+        if cell.style in plain and not formula_like:
+            line[cell.col - 1] = value
+            continue
+        written = WriteOnlyCell(ws, value=value)
+        if written.data_type == "f":
+            written.data_type = "s"
+        if cell.style not in plain:
+            written.style = cell.style
+        line[cell.col - 1] = written
+    for row in range(1, grid.max_row + 1):
+        ws.append(rows.get(row, []))
+
+
+def stream_workbook(grids: Sequence[Grid], plain: Iterable[str] = ()) -> Workbook:
+    """A write-only workbook for large list sheets (no merges). Cells whose style is in `plain`
+    are written as bare values, the fastest path openpyxl has."""
+    workbook = Workbook(write_only=True)
+    keep_plain = frozenset(plain)
+    register_styles(
+        workbook, (c.style for g in grids for c in g.cells if c.style not in keep_plain)
+    )
+    for grid in grids:
+        _stream_sheet(workbook, grid, keep_plain)
+    return workbook
+
+
+def to_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def workbook_bytes(grids: Sequence[Grid]) -> bytes:
+    return to_bytes(write_workbook(grids))

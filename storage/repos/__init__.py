@@ -1,0 +1,18 @@
+"""Small typed repositories; each takes the caller's Session and returns frozen records."""
+
+from storage.repos.audit import AuditChange, AuditRepository
+from storage.repos.forms import FormRepository
+from storage.repos.people import DepartmentRepository, InviteRepository, UserRepository
+from storage.repos.reminders import ReminderLogRepository
+from storage.repos.rounds import RoundRepository
+
+__all__ = [
+    "AuditChange",
+    "AuditRepository",
+    "DepartmentRepository",
+    "FormRepository",
+    "InviteRepository",
+    "ReminderLogRepository",
+    "RoundRepository",
+    "UserRepository",
+]

@@ -1,0 +1,307 @@
+"""Forms and their answers, with optimistic locking and an audit row per changed field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.orm import Session
+
+from dialogs.definition import TableKind
+from dialogs.state import FormState, FormStatus
+from storage import codec
+from storage.codec import EncodedState
+from storage.models import FormRow
+from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError, StoredForm
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+from storage.repos.audit import AuditChange, AuditRepository
+from storage.repos.form_rows import FormRows
+
+STATUS_FIELD = "status"
+COMMENT_FIELD = "review_comment"
+
+
+def _instance_column(kind: TableKind, instance_name: str | None) -> str | None:
+    """The stored instance_name: '' for A (so the unique key holds), the name or NULL for C."""
+    if kind is TableKind.A:
+        if instance_name:
+            raise ValueError("table A has no instance name")
+        return ""
+    if kind is TableKind.C:
+        return instance_name or None
+    raise ValueError(f"table {kind} is computed and never stored")
+
+
+class FormRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, form_id: int) -> StoredForm | None:
+        forms = self._load(FormRow.id == form_id)
+        return forms[0] if forms else None
+
+    def load(self, form_id: int) -> StoredForm:
+        form = self.get(form_id)
+        if form is None:
+            raise NotFoundError("form", form_id)
+        return form
+
+    def find(
+        self, department_id: int, round_id: int, kind: TableKind, instance_name: str | None = None
+    ) -> StoredForm | None:
+        stored_name = _instance_column(kind, instance_name)
+        if stored_name is None:
+            return None
+        forms = self._load(
+            FormRow.department_id == department_id,
+            FormRow.round_id == round_id,
+            FormRow.kind == kind.value,
+            FormRow.instance_name == stored_name,
+        )
+        return forms[0] if forms else None
+
+    def list_for_department(self, department_id: int, round_id: int) -> list[StoredForm]:
+        return self._load(FormRow.department_id == department_id, FormRow.round_id == round_id)
+
+    def list_for_round(self, round_id: int) -> list[StoredForm]:
+        return self._load(FormRow.round_id == round_id)
+
+    def _load(self, *conditions: ColumnElement[bool]) -> list[StoredForm]:
+        rows = list(
+            self.session.scalars(
+                select(FormRow)
+                .where(*conditions)
+                .order_by(FormRow.department_id, FormRow.kind, FormRow.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        encoded = FormRows(self.session).read(rows)
+        return [self._stored(row, encoded[row.id]) for row in rows]
+
+    def _stored(self, row: FormRow, encoded: EncodedState) -> StoredForm:
+        return StoredForm(
+            id=row.id,
+            department_id=row.department_id,
+            round_id=row.round_id,
+            kind=TableKind(row.kind),
+            instance_name=row.instance_name or None,
+            status=row.status,
+            version=row.version,
+            review_comment=row.review_comment,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            updated_by=row.updated_by,
+            state=codec.decode_state(encoded, version=row.version),
+        )
+
+    def _row(self, form_id: int) -> FormRow:
+        row = self.session.get(FormRow, form_id, populate_existing=True)
+        if row is None:
+            raise NotFoundError("form", form_id)
+        return row
+
+    # -- creating ------------------------------------------------------------------------
+
+    def create(
+        self,
+        department_id: int,
+        round_id: int,
+        kind: TableKind,
+        instance_name: str | None = None,
+        *,
+        actor_user_id: int | None = None,
+        now: datetime | None = None,
+    ) -> StoredForm:
+        """A new empty draft; AlreadyExistsError when the key is taken. A table C may start
+        unnamed (several unnamed drafts may exist); `save` names it later."""
+        stored_name = _instance_column(kind, instance_name)
+        now = now_or(now)
+        values = {
+            "department_id": department_id,
+            "round_id": round_id,
+            "kind": kind.value,
+            "instance_name": stored_name,
+            "status": FormStatus.DRAFT.value,
+            "cursor": "",
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+            "updated_by": actor_user_id,
+        }
+        if stored_name is None:
+            row = FormRow(**values)
+            self.session.add(row)
+            self.session.flush()
+            return self.load(row.id)
+        conflict = ["department_id", "round_id", "kind", "instance_name"]
+        if not insert_ignoring_conflict(self.session, FormRow, values, conflict):
+            raise AlreadyExistsError(f"table {kind} {instance_name or ''} exists already")
+        created = self.find(department_id, round_id, kind, instance_name)
+        assert created is not None
+        return created
+
+    def get_or_create(
+        self,
+        department_id: int,
+        round_id: int,
+        kind: TableKind,
+        instance_name: str | None = None,
+        *,
+        actor_user_id: int | None = None,
+        now: datetime | None = None,
+    ) -> StoredForm:
+        """The form with this key, created if missing (safe against a concurrent creator)."""
+        if _instance_column(kind, instance_name) is None:
+            raise ValueError("an unnamed table C has no key: use create()")
+        found = self.find(department_id, round_id, kind, instance_name)
+        if found is not None:
+            return found
+        try:
+            return self.create(
+                department_id, round_id, kind, instance_name, actor_user_id=actor_user_id, now=now
+            )
+        except AlreadyExistsError:
+            found = self.find(department_id, round_id, kind, instance_name)
+            assert found is not None
+            return found
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _bump(self, form_id: int, expected_version: int, values: Mapping[str, object]) -> None:
+        """The optimistic lock: bump the version only if it is still `expected_version`."""
+        result = self.session.execute(
+            update(FormRow)
+            .where(FormRow.id == form_id, FormRow.version == expected_version)
+            .values(version=FormRow.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            raise StaleVersionError(self.load(form_id), expected_version)
+
+    def _check(self, form_id: int, expected_version: int) -> FormRow:
+        row = self._row(form_id)
+        if row.version != expected_version:
+            raise StaleVersionError(self.load(form_id), expected_version)
+        return row
+
+    def save(
+        self,
+        form_id: int,
+        new_state: FormState,
+        *,
+        expected_version: int,
+        actor_user_id: int | None,
+        action: str,
+        instance_key: str | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Store `new_state` in the caller's transaction and return the new version.
+
+        Raises StaleVersionError (nothing written) when the form is no longer at
+        `expected_version`. Only what differs from the stored state is written, with one audit
+        row per changed answer, group row or indicator row (and status). For a table C the
+        column instance_name follows the answer under `instance_key`; a name another direction
+        of the department already has raises AlreadyExistsError. `new_state.version` is ignored.
+        """
+        now = now_or(now)
+        row = self._check(form_id, expected_version)
+        new = codec.encode_state(new_state)  # refuses unstorable values before any write
+        columns: dict[str, object] = {"updated_at": now, "updated_by": actor_user_id}
+        changes: list[AuditChange] = []
+        if new.cursor != row.cursor:
+            columns["cursor"] = new.cursor
+        if new.status != row.status:
+            columns["status"] = new.status.value
+            changes.append(AuditChange(STATUS_FIELD, row.status.value, new.status.value))
+        if instance_key is not None and row.kind == TableKind.C.value:
+            name = new_state.values.get(instance_key)
+            stored_name = name if isinstance(name, str) and name else None
+            if stored_name != row.instance_name:
+                self._check_name_free(row, stored_name)
+                columns["instance_name"] = stored_name
+        self._bump(form_id, expected_version, columns)
+        rows = FormRows(self.session)
+        changes += rows.write(form_id, rows.read([row])[form_id], new)
+        AuditRepository(self.session).append_many(
+            action, changes, actor_user_id=actor_user_id, form_id=form_id, now=now
+        )
+        return expected_version + 1
+
+    def _check_name_free(self, row: FormRow, name: str | None) -> None:
+        if name is None:
+            return
+        taken = self.session.scalar(
+            select(FormRow.id).where(
+                FormRow.department_id == row.department_id,
+                FormRow.round_id == row.round_id,
+                FormRow.kind == row.kind,
+                FormRow.instance_name == name,
+                FormRow.id != row.id,
+            )
+        )
+        if taken is not None:
+            raise AlreadyExistsError(f"the department already has a table {row.kind} {name!r}")
+
+    def set_status(
+        self,
+        form_id: int,
+        status: FormStatus,
+        *,
+        expected_version: int,
+        actor_user_id: int | None,
+        comment: str | None = None,
+        action: str = "status",
+        now: datetime | None = None,
+    ) -> int:
+        """Change the status (submit, return with a comment, approve); returns the new version.
+        `comment` replaces the review comment (None clears it)."""
+        now = now_or(now)
+        row = self._check(form_id, expected_version)
+        changes = []
+        if status.value != row.status.value:
+            changes.append(AuditChange(STATUS_FIELD, row.status.value, status.value))
+        if comment != row.review_comment:
+            changes.append(AuditChange(COMMENT_FIELD, row.review_comment, comment))
+        values = {
+            "status": status.value,
+            "review_comment": comment,
+            "updated_at": now,
+            "updated_by": actor_user_id,
+        }
+        self._bump(form_id, expected_version, values)
+        AuditRepository(self.session).append_many(
+            action, changes, actor_user_id=actor_user_id, form_id=form_id, now=now
+        )
+        return expected_version + 1
+
+    def delete(
+        self,
+        form_id: int,
+        *,
+        expected_version: int,
+        actor_user_id: int | None,
+        action: str = "delete",
+        now: datetime | None = None,
+    ) -> None:
+        """Delete a form (an abandoned direction); the audit row keeps a JSON snapshot."""
+        row = self._check(form_id, expected_version)
+        snapshot = codec.snapshot(FormRows(self.session).read([row])[form_id])
+        result = self.session.execute(
+            delete(FormRow)
+            .where(FormRow.id == form_id, FormRow.version == expected_version)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            raise StaleVersionError(self.load(form_id), expected_version)
+        self.session.expunge(row)
+        AuditRepository(self.session).append(
+            action,
+            actor_user_id=actor_user_id,
+            form_id=form_id,
+            field_key=row.instance_name or None,
+            old_value=snapshot,
+            now=now,
+        )

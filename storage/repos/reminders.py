@@ -1,0 +1,167 @@
+"""The reminder log: one row per reminder to send, claimed by exactly one worker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ReminderRow
+from storage.records import ReminderEntry, ReminderStatus
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+
+DEFAULT_LEASE = timedelta(minutes=10)
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+def _entry(row: ReminderRow) -> ReminderEntry:
+    return ReminderEntry(
+        id=row.id,
+        user_id=row.user_id,
+        form_id=row.form_id,
+        round_id=row.round_id,
+        due_at=row.due_at,
+        kind=row.kind,
+        status=ReminderStatus(row.status),
+        attempts=row.attempts,
+        claimed_at=row.claimed_at,
+        claimed_by=row.claimed_by,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+    )
+
+
+class ReminderLogRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def schedule(
+        self,
+        user_id: int,
+        form_id: int,
+        round_id: int,
+        due_at: datetime,
+        kind: str,
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Add a pending reminder; False when (user, form, due_at, kind) is already logged, so
+        that schedulers in several processes may plan the same reminder."""
+        values = {
+            "user_id": user_id,
+            "form_id": form_id,
+            "round_id": round_id,
+            "due_at": due_at,
+            "kind": kind,
+            "status": ReminderStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now_or(now),
+        }
+        conflict = ["user_id", "form_id", "due_at", "kind"]
+        return insert_ignoring_conflict(self.session, ReminderRow, values, conflict)
+
+    def _claimable(self, now: datetime, lease: timedelta) -> list[ColumnElement[bool]]:
+        return [
+            ReminderRow.status == ReminderStatus.PENDING.value,
+            ReminderRow.due_at <= now,
+            or_(ReminderRow.claimed_at.is_(None), ReminderRow.claimed_at < now - lease),
+        ]
+
+    def claim_due(
+        self, now: datetime, worker: str, limit: int = 50, *, lease: timedelta = DEFAULT_LEASE
+    ) -> list[ReminderEntry]:
+        """Claim up to `limit` due reminders for `worker` and return them.
+
+        A conditional UPDATE: a row is claimed only while it is pending and unclaimed (or its
+        claim is older than `lease`, the claimer having died), so two workers never claim one
+        row at the same time. On PostgreSQL, rows another worker is claiming are skipped rather
+        than waited for. Commit the claim before sending.
+        """
+        # A materialized CTE: PostgreSQL may otherwise run a LIMIT ... SKIP LOCKED subquery more
+        # than once within the UPDATE and claim more than `limit` rows.
+        candidates = (
+            select(ReminderRow.id)
+            .where(*self._claimable(now, lease))
+            .order_by(ReminderRow.due_at, ReminderRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        claimed = self.session.scalars(
+            update(ReminderRow)
+            .add_cte(candidates)
+            .where(ReminderRow.id.in_(select(candidates.c.id)), *self._claimable(now, lease))
+            .values(claimed_at=now, claimed_by=worker, attempts=ReminderRow.attempts + 1)
+            .returning(ReminderRow.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return self._entries(claimed)
+
+    def _entries(self, ids: Sequence[int]) -> list[ReminderEntry]:
+        if not ids:
+            return []
+        rows = self.session.scalars(
+            select(ReminderRow)
+            .where(ReminderRow.id.in_(ids))
+            .order_by(ReminderRow.due_at, ReminderRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_entry(row) for row in rows]
+
+    def _finish(self, reminder_id: int, worker: str, **values: object) -> bool:
+        """Update a reminder this worker holds; False if the claim was lost meanwhile."""
+        result = self.session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.id == reminder_id,
+                ReminderRow.claimed_by == worker,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result) == 1
+
+    def mark_sent(self, reminder_id: int, worker: str, *, now: datetime | None = None) -> bool:
+        return self._finish(
+            reminder_id, worker, status=ReminderStatus.SENT.value, sent_at=now_or(now)
+        )
+
+    def mark_blocked(self, reminder_id: int, worker: str) -> bool:
+        """The user blocked the bot: never retry this reminder."""
+        return self._finish(reminder_id, worker, status=ReminderStatus.BLOCKED.value)
+
+    def mark_failed(
+        self,
+        reminder_id: int,
+        worker: str,
+        error: str,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record a failed send. Below `max_attempts` the reminder stays pending and is claimed
+        again once the lease of this attempt expires; at `max_attempts` it becomes failed."""
+        row = self.session.get(ReminderRow, reminder_id, populate_existing=True)
+        if row is None:
+            return False
+        final = row.attempts >= max_attempts
+        return self._finish(
+            reminder_id,
+            worker,
+            status=(ReminderStatus.FAILED if final else ReminderStatus.PENDING).value,
+            claimed_at=now_or(now),
+            claimed_by=worker if final else None,
+            last_error=error,
+        )
+
+    def get(self, reminder_id: int) -> ReminderEntry | None:
+        entries = self._entries([reminder_id])
+        return entries[0] if entries else None
+
+    def list_for_form(self, form_id: int) -> list[ReminderEntry]:
+        ids = self.session.scalars(select(ReminderRow.id).where(ReminderRow.form_id == form_id))
+        return self._entries(list(ids))

@@ -1,0 +1,134 @@
+"""Filing rounds: a year's collection of tables with its deadline and reminder policy."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import RoundRow
+from storage.records import NotFoundError, ReminderPolicy, Round
+from storage.repos._sql import now_or, rowcount
+
+
+def _days_text(days: tuple[int, ...]) -> str:
+    return ",".join(str(day) for day in days)
+
+
+def _days(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def _time_text(moment: time) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _round(row: RoundRow) -> Round:
+    policy = ReminderPolicy(
+        days_before=_days(row.days_before),
+        remind_on_day=row.remind_on_day,
+        overdue_every_days=row.overdue_every_days,
+        overdue_max=row.overdue_max,
+        quiet_start=time.fromisoformat(row.quiet_start),
+        quiet_end=time.fromisoformat(row.quiet_end),
+        digest_hour=row.digest_hour,
+    )
+    return Round(
+        id=row.id,
+        year=row.year,
+        layout=row.layout,
+        title=row.title,
+        deadline=row.deadline,
+        policy=policy,
+        created_at=row.created_at,
+        closed=row.closed,
+    )
+
+
+def _policy_columns(policy: ReminderPolicy) -> dict[str, object]:
+    return {
+        "days_before": _days_text(policy.days_before),
+        "remind_on_day": policy.remind_on_day,
+        "overdue_every_days": policy.overdue_every_days,
+        "overdue_max": policy.overdue_max,
+        "quiet_start": _time_text(policy.quiet_start),
+        "quiet_end": _time_text(policy.quiet_end),
+        "digest_hour": policy.digest_hour,
+    }
+
+
+class RoundRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self,
+        year: int,
+        layout: str,
+        deadline: datetime,
+        title: str,
+        *,
+        policy: ReminderPolicy | None = None,
+        now: datetime | None = None,
+    ) -> Round:
+        row = RoundRow(
+            year=year,
+            layout=layout,
+            title=title,
+            deadline=deadline,
+            created_at=now_or(now),
+            closed=False,
+            **_policy_columns(policy or ReminderPolicy()),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _round(row)
+
+    def get(self, round_id: int) -> Round | None:
+        row = self.session.get(RoundRow, round_id, populate_existing=True)
+        return None if row is None else _round(row)
+
+    def list_open(self) -> list[Round]:
+        rows = self.session.scalars(
+            select(RoundRow)
+            .where(RoundRow.closed.is_(False))
+            .order_by(RoundRow.deadline, RoundRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_round(row) for row in rows]
+
+    def latest_open(self) -> Round | None:
+        """The open round of the latest year (the most recently created among equals)."""
+        row = self.session.scalar(
+            select(RoundRow)
+            .where(RoundRow.closed.is_(False))
+            .order_by(RoundRow.year.desc(), RoundRow.id.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        return None if row is None else _round(row)
+
+    def set_deadline(self, round_id: int, deadline: datetime) -> Round:
+        self._update(round_id, deadline=deadline)
+        return self._get(round_id)
+
+    def set_policy(self, round_id: int, policy: ReminderPolicy) -> Round:
+        self._update(round_id, **_policy_columns(policy))
+        return self._get(round_id)
+
+    def close(self, round_id: int) -> Round:
+        self._update(round_id, closed=True)
+        return self._get(round_id)
+
+    def _update(self, round_id: int, **values: object) -> None:
+        statement = update(RoundRow).where(RoundRow.id == round_id).values(values)
+        result = self.session.execute(statement)
+        if rowcount(result) != 1:
+            raise NotFoundError("round", round_id)
+
+    def _get(self, round_id: int) -> Round:
+        found = self.get(round_id)
+        if found is None:
+            raise NotFoundError("round", round_id)
+        return found

@@ -1,0 +1,3 @@
+"""Shared pytest configuration: fixtures live in tests/support and are registered here."""
+
+pytest_plugins = ["tests.support.db"]
