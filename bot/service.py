@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
-from storage.repos.chat import ChatSessionRepository
 
 from dialogs.actions import Action, ActionKind, FilingContext, Outcome, Prompt, SiblingDirection
 from dialogs.catalogue import Code, Problem
@@ -25,6 +24,7 @@ from dialogs.steps import parse_address
 from storage.db import Database
 from storage.records import Department, Round, StaleVersionError, StoredForm
 from storage.repos import (
+    ChatSessionRepository,
     DepartmentRepository,
     FormRepository,
     RoundRepository,
@@ -153,39 +153,37 @@ class FilingService:
 
     def act(self, form_id: int, action: Action, actor_user_id: int) -> ActResult:
         """Apply one action and commit it before returning (see the module docstring)."""
+        try:
+            return self._act(form_id, action, actor_user_id)
+        except StaleVersionError as error:
+            # Another process saved between our load and our save: nothing of ours was
+            # written; show the user the current state instead of overwriting it.
+            return self._lost_race(error.current, actor_user_id)
+
+    def _act(self, form_id: int, action: Action, actor_user_id: int) -> ActResult:
         with self.database.transaction() as session:
             forms = FormRepository(session)
             chats = ChatSessionRepository(session)
             form = forms.load(form_id)
             chat = chats.get(actor_user_id)
             view = self._view(session, form)
-            stale = self._stale(
-                form,
-                chat.seen_version if chat and chat.form_id == form_id else None,
-                actor_user_id,
-                view,
-            )
+            seen = chat.seen_version if chat and chat.form_id == form_id else None
+            stale = self._stale(form, seen, actor_user_id, view)
             if stale is not None and action.kind in MUTATING:
                 chats.set(actor_user_id, form.id, form.version)
                 return ActResult(stale, view)
             engine = Engine(view.definition)
-            state = engine.resume(form.state)
-            outcome = engine.handle(state, action, view.context)
+            outcome = engine.handle(engine.resume(form.state), action, view.context)
             if outcome.changed:
-                try:
-                    version = forms.save(
-                        form.id,
-                        outcome.state,
-                        expected_version=form.version,
-                        actor_user_id=actor_user_id,
-                        action=action.kind.value,
-                        instance_key=view.definition.instance_field,
-                    )
-                except StaleVersionError as error:
-                    session.rollback()
-                    return self._lost_race(error.current, actor_user_id)
+                forms.save(
+                    form.id,
+                    outcome.state,
+                    expected_version=form.version,
+                    actor_user_id=actor_user_id,
+                    action=action.kind.value,
+                    instance_key=view.definition.instance_field,
+                )
                 form = forms.load(form.id)
-                assert form.version == version
             chats.set(actor_user_id, form.id, form.version)
             return ActResult(outcome, self._view(session, form))
 

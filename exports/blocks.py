@@ -27,7 +27,7 @@ LEVEL2_HEADER = "二级指标"
 NOT_APPLICABLE_MARK = "/"
 TITLE_HEIGHT = 36.0
 
-LABEL_WIDTH = 18.0
+LABEL_WIDTH = 20.0
 LEVEL1_WIDTH = 10.0
 LEVEL2_WIDTH = 12.0
 # Widths of the indicator columns; the value column is narrower when 计量单位 has its own.

@@ -151,10 +151,11 @@ class Grid:
         return dict(self.row_heights).get(row)
 
 
-# Excel's column unit is the width of "0" in the default font (7 px); an 11 pt 宋体 CJK
-# character is 15 px wide, a Latin character or digit half that.
-CJK_UNITS = 15 / 7
-LATIN_UNITS = 7.5 / 7
+# Excel's column unit is the width of "0" in the workbook's default font, which the writer sets
+# to 宋体 11 pt (as in Chinese Excel): 8 px. A CJK character is 15 px wide, a Latin one 8 px.
+DIGIT_PIXELS = 8
+CJK_UNITS = 15 / DIGIT_PIXELS
+LATIN_UNITS = 8 / DIGIT_PIXELS
 WRAP_SLACK = 1.08  # lines break at character (or word) boundaries, never mid-glyph
 
 
@@ -216,8 +217,8 @@ class PageGeometry:
         )
 
     def scale(self, widths: tuple[float, ...]) -> float:
-        """The fit-to-width scale: Excel shows a column of width w as w*7+5 pixels."""
-        table = sum((w * 7 + 5) * 0.75 for w in widths)
+        """The fit-to-width scale: Excel shows a column of width w as w*8+5 pixels."""
+        table = sum((w * DIGIT_PIXELS + 5) * 0.75 for w in widths)
         return min(1.0, math.floor(self.printable[0] / table * 100) / 100)
 
     def breaks(

@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -37,6 +38,22 @@ def named_style(key: str) -> NamedStyle:
         style.border = BORDER
     style.number_format = spec.number_format
     return style
+
+
+def set_default_font(workbook: Workbook) -> None:
+    """Make 宋体 11 pt the workbook's default font, as in Chinese Excel.
+
+    The default font sets the column width unit (the width of its "0") and the font of unstyled
+    cells. openpyxl has no public setting for it: its first font and the Normal style are
+    replaced; if a later openpyxl moves them, the workbook keeps Calibri and still works.
+    """
+    font = Font(name=FONT_NAME, size=11, family=3, charset=134)
+    fonts = getattr(workbook, "_fonts", None)
+    named = getattr(workbook, "_named_styles", None)
+    if fonts is None or named is None or "Normal" not in named.names:
+        return
+    workbook._fonts = IndexedList([font, *list(fonts)[1:]])
+    named["Normal"].font = font
 
 
 def register_styles(workbook: Workbook, keys: Iterable[str]) -> None:
@@ -106,6 +123,7 @@ def write_workbook(grids: Sequence[Grid]) -> Workbook:
     """A workbook with one sheet per grid, in order."""
     workbook = Workbook()
     workbook.remove(workbook.active)
+    set_default_font(workbook)
     register_styles(workbook, (cell.style for grid in grids for cell in grid.cells))
     for grid in grids:
         _fill_sheet(workbook.create_sheet(title=grid.name), grid)
@@ -148,6 +166,7 @@ def stream_workbook(grids: Sequence[Grid], plain: Iterable[str] = ()) -> Workboo
     """A write-only workbook for large list sheets (no merges). Cells whose style is in `plain`
     are written as bare values, the fastest path openpyxl has."""
     workbook = Workbook(write_only=True)
+    set_default_font(workbook)
     keep_plain = frozenset(plain)
     register_styles(
         workbook, (c.style for g in grids for c in g.cells if c.style not in keep_plain)

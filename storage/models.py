@@ -333,6 +333,20 @@ class ReminderRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ChatSessionRow(Base):
+    """Which form a user is filling and the version they last saw (for resume and for telling
+    them when a colleague changed the form in between)."""
+
+    __tablename__ = "chat_sessions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id", ondelete="SET NULL"))
+    seen_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "ANSWER_TYPES",
     "REMINDER_STATUSES",
@@ -340,6 +354,7 @@ __all__ = [
     "AnswerRow",
     "AuditRow",
     "Base",
+    "ChatSessionRow",
     "DecimalText",
     "DepartmentRow",
     "FormRow",

@@ -1,6 +1,7 @@
 """Small typed repositories; each takes the caller's Session and returns frozen records."""
 
 from storage.repos.audit import AuditChange, AuditRepository
+from storage.repos.chat import ChatSession, ChatSessionRepository
 from storage.repos.forms import FormRepository
 from storage.repos.people import DepartmentRepository, InviteRepository, UserRepository
 from storage.repos.reminders import ReminderLogRepository
@@ -9,6 +10,8 @@ from storage.repos.rounds import RoundRepository
 __all__ = [
     "AuditChange",
     "AuditRepository",
+    "ChatSession",
+    "ChatSessionRepository",
     "DepartmentRepository",
     "FormRepository",
     "InviteRepository",

@@ -426,6 +426,7 @@ class CallbackQueryRecord:
     message_id: int
     data: str
     time: float
+    update_id: int
     answered: bool = False
 
 
@@ -1478,9 +1479,15 @@ class FakeBotApi:
             "chat_instance": str(abs(chat_id) * 7919 + 13),
             "data": callback_data,
         }
-        self.enqueue_update({"callback_query": query})
+        update = self.enqueue_update({"callback_query": query})
         self.callback_queries[query_id] = CallbackQueryRecord(
-            query_id, user, chat_id, message_id, callback_data, time.monotonic()
+            query_id,
+            user,
+            chat_id,
+            message_id,
+            callback_data,
+            time.monotonic(),
+            update["update_id"],
         )
         return query_id
 
