@@ -19,7 +19,7 @@ from dialogs.engine import Engine
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.review import Review, build_review
-from dialogs.state import FormStatus
+from dialogs.state import FormState, FormStatus
 from dialogs.steps import parse_address
 from storage.db import Database
 from storage.records import Department, Round, StaleVersionError, StoredForm
@@ -37,6 +37,7 @@ MUTATING = frozenset(ActionKind) - {ActionKind.REVIEW}
 @dataclass(frozen=True)
 class FormView:
     form: StoredForm
+    state: FormState  # the stored state with a valid cursor (a new form: its first step)
     definition: FormDefinition
     context: FilingContext
     prompt: Prompt
@@ -108,6 +109,7 @@ class FilingService:
         state = engine.resume(form.state)
         return FormView(
             form=form,
+            state=state,
             definition=definition,
             context=context,
             prompt=engine.prompt(state, context),

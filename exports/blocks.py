@@ -121,7 +121,7 @@ def field_rows(
 ) -> None:
     """Plain fields: short ones two to a row (label, value, label, value), long ones alone."""
     content = builder.columns - 1
-    first_value = (content - 1 + 1) // 2  # columns for the left value of a pair
+    first_value = content // 2  # the left value of a pair; the right label takes one column
     pending: list[FieldDef] = []
 
     def flush() -> None:

@@ -32,10 +32,7 @@ def covering(ws: Worksheet, row: int, col: int) -> Any:
 
 def find(ws: Worksheet, value: Any) -> list[tuple[int, int]]:
     return [
-        (cell.row, cell.column)
-        for line in ws.iter_rows()
-        for cell in line
-        if cell.value == value
+        (cell.row, cell.column) for line in ws.iter_rows() for cell in line if cell.value == value
     ]
 
 

@@ -29,14 +29,24 @@ def _filings(count: int) -> list[DepartmentFiling]:
         table_a = (
             None
             if index % 50 == 49
-            else replace(seed.table_a, status=status, updated_by=f"填报人{index}", updated_at="2021-03-01 10:00")
+            else replace(
+                seed.table_a,
+                status=status,
+                updated_by=f"填报人{index}",
+                updated_at="2021-03-01 10:00",
+            )
         )
         directions = tuple(
             FiledForm(form_id=100 * index + n, state=form.state, status=status, updated_by="张三")
             for n, form in enumerate(seed.directions)
         )
         filings.append(
-            replace(seed, department=f"{SEED_DEPARTMENT}{index:03d}", table_a=table_a, directions=directions)
+            replace(
+                seed,
+                department=f"{SEED_DEPARTMENT}{index:03d}",
+                table_a=table_a,
+                directions=directions,
+            )
         )
     return filings
 
@@ -52,12 +62,26 @@ def test_sheets_headers_filters_and_frozen_rows(book_bytes: bytes) -> None:
     assert book.sheetnames == ["部门整体", "支出方向", "填报状态"]
     figures, directions, status = book.worksheets
     assert [c.value for c in figures[1]] == [
-        "部门名称", "资金总额", "一般公共预算拨款", "政府性基金拨款", "其他资金", "基本支出",
-        "项目支出", "支出方向金额合计", "支出方向数", "状态",
+        "部门名称",
+        "资金总额",
+        "一般公共预算拨款",
+        "政府性基金拨款",
+        "其他资金",
+        "基本支出",
+        "项目支出",
+        "支出方向金额合计",
+        "支出方向数",
+        "状态",
     ]
     assert [c.value for c in directions[1]] == [
-        "部门名称", "所属专项", "支出方向（子项）", "项目金额", "实施期绩效目标", "年度绩效目标",
-        "绩效指标数", "状态",
+        "部门名称",
+        "所属专项",
+        "支出方向（子项）",
+        "项目金额",
+        "实施期绩效目标",
+        "年度绩效目标",
+        "绩效指标数",
+        "状态",
     ]
     assert [c.value for c in status[1]] == ["部门名称", "表格", "状态", "最后修改时间", "修改人"]
     assert figures.max_row == DEPARTMENTS + 1
@@ -65,7 +89,10 @@ def test_sheets_headers_filters_and_frozen_rows(book_bytes: bytes) -> None:
     assert status.max_row == DEPARTMENTS * 6 + 1
     for ws in book.worksheets:
         assert ws.freeze_panes == "A2"
-        assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}{ws.max_row}"
+        assert (
+            ws.auto_filter.ref
+            == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}{ws.max_row}"
+        )
 
 
 def test_figures_are_exact_numbers(book_bytes: bytes) -> None:
@@ -86,7 +113,11 @@ def test_figures_are_exact_numbers(book_bytes: bytes) -> None:
     assert first[6] == 7 and first[7] == "草稿"
     status = book["填报状态"]
     assert [c.value for c in status[2]] == [
-        f"{SEED_DEPARTMENT}000", "表A 部门整体支出绩效目标表", "草稿", "2021-03-01 10:00", "填报人0",
+        f"{SEED_DEPARTMENT}000",
+        "表A 部门整体支出绩效目标表",
+        "草稿",
+        "2021-03-01 10:00",
+        "填报人0",
     ]
     assert [c.value for c in status[3]][1:3] == ["表C1 文明建设和文明创建", "草稿"]
 

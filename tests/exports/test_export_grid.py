@@ -68,7 +68,11 @@ def test_indicator_block_merges_levels() -> None:
     grid = table_a_grid(seed_filing())
     header = _at(grid, "一级指标")
     assert [grid.value(header.row, c) for c in range(2, 7)] == [
-        "一级指标", "二级指标", "三级指标", "指标值", "备注",
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "指标值",
+        "备注",
     ]
     block = _at(grid, "年度绩效指标")
     assert block.col == 1 and block.row == header.row and block.rows == 10
@@ -85,7 +89,9 @@ def test_several_rows_under_one_level2_merge_the_level2_label() -> None:
     state = filing.table_a.state
     extra = next(r for r in state.indicators if r.level2 == "quality")
     rows = list(state.indicators)
-    rows.insert(rows.index(extra) + 1, extra.__class__(level2="quality", name="第二行", value="≥1次"))
+    rows.insert(
+        rows.index(extra) + 1, extra.__class__(level2="quality", name="第二行", value="≥1次")
+    )
     changed = filing.table_a.__class__(form_id=1, state=state.evolve(indicators=tuple(rows)))
     grid = table_a_grid(filing.__class__(**{**filing.__dict__, "table_a": changed}))
     quality = _at(grid, "产出质量")
@@ -114,13 +120,21 @@ def test_table_c_pairs_and_goals() -> None:
 def test_table_b_rows() -> None:
     grid = table_b_grid(seed_filing(), "表B")
     assert [grid.value(3, c) for c in range(1, 6)] == [
-        "序号", "支出方向（子项）", "金额", "实施期绩效目标", "年度绩效目标",
+        "序号",
+        "支出方向（子项）",
+        "金额",
+        "实施期绩效目标",
+        "年度绩效目标",
     ]
     assert grid.value(4, 2) == "合  计" and grid.value(4, 3) == Decimal(90)
-    assert (grid.value(5, 1), grid.value(5, 2), grid.value(5, 3)) == ("一", "业务性专项经费", 15)
-    assert grid.value(6, 1) == 1 and grid.value(6, 2) == "文明建设和文明创建"
+    assert (grid.value(5, 1), grid.value(5, 2), grid.value(5, 3)) == (
+        "一",
+        "业务性专项经费",
+        Decimal(15),
+    )
+    assert grid.value(6, 1) == Decimal(1) and grid.value(6, 2) == "文明建设和文明创建"
     assert (grid.value(9, 1), grid.value(9, 3)) == ("二", Decimal(75))
-    assert grid.value(11, 2) == "宣传经费" and grid.value(11, 1) == 2
+    assert grid.value(11, 2) == "宣传经费" and grid.value(11, 1) == Decimal(2)
     assert grid.print_title_rows == (1, 3)
 
 
@@ -168,6 +182,9 @@ def test_sheet_names_are_short_unique_and_clean() -> None:
 
 def test_file_names() -> None:
     assert department_file_name(2021, SEED_DEPARTMENT) == f"2021_{SEED_DEPARTMENT}_绩效目标表.xlsx"
-    assert department_file_name(2021, 'a/b\\c:d*e?f"g<h>i|j') == "2021_a_b_c_d_e_f_g_h_i_j_绩效目标表.xlsx"
+    assert (
+        department_file_name(2021, 'a/b\\c:d*e?f"g<h>i|j')
+        == "2021_a_b_c_d_e_f_g_h_i_j_绩效目标表.xlsx"
+    )
     assert department_file_name(2021, "..") == "2021___绩效目标表.xlsx"
     assert consolidated_file_name(2021) == "2021_汇总.xlsx"

@@ -33,7 +33,7 @@ def _value_cell(book: Workbook, sheet: str, label: str) -> str:
     ws = book[sheet]
     row, col = find_one(ws, label)
     span = merged_span(ws, row, col)
-    return ws.cell(row=row, column=(span[3] if span else col) + 1).coordinate
+    return str(ws.cell(row=row, column=(span[3] if span else col) + 1).coordinate)
 
 
 @pytest.mark.parametrize("layout_key", ["2021", "2023"])
@@ -58,7 +58,9 @@ def test_round_trip_keeps_indicator_rows() -> None:
     assert imported.table_a is not None and filing.table_a is not None
     assert imported.table_a.state.indicators == filing.table_a.state.indicators
     assert imported.directions[3].state.indicators == filing.directions[3].state.indicators
-    assert imported.directions[0].state.values["period"] == Period(YearMonth(2021, 1), YearMonth(2021, 12))
+    assert imported.directions[0].state.values["period"] == Period(
+        YearMonth(2021, 1), YearMonth(2021, 12)
+    )
     assert imported.table_a.state.values["total"] == Decimal("267.59151")
 
 
@@ -114,7 +116,10 @@ def test_unknown_level2_and_duplicate_direction() -> None:
     problems = _import(_save(book))
     assert isinstance(problems, list)
     texts = [str(p) for p in problems]
-    assert any(t.startswith(f"表C1 文明建设和文明创建!{ws.cell(row=row, column=col).coordinate}：") for t in texts)
+    assert any(
+        t.startswith(f"表C1 文明建设和文明创建!{ws.cell(row=row, column=col).coordinate}：")
+        for t in texts
+    )
     assert any(p.sheet == "表C2 理论学习" and "重复" in p.message for p in problems)
 
 

@@ -7,11 +7,14 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.parsing.indicator import read_indicator
-from dialogs.state import GroupRow, IndicatorRow
+from dialogs.state import FormState, GroupRow, IndicatorRow
+from dialogs.values import format_decimal
 from exports import department_workbook
 from tests.exports.sheets import covering, exact, find, find_one, load, merged_span, right_of
 from tests.support.seed import (
@@ -54,7 +57,11 @@ def _assert_indicators(ws: Worksheet, indicators: list[SeedIndicator]) -> None:
         value = ws.cell(row=rows[0], column=value_col).value
         assert value == (seed.value or EMPTY_VALUE_SUBSTITUTE)
         level1 = covering(ws, rows[0], level1_col)
-        assert level1 == ("产出指标" if seed.level2 in ("quantity", "quality", "timeliness", "cost") else "效益指标")
+        assert level1 == (
+            "产出指标"
+            if seed.level2 in ("quantity", "quality", "timeliness", "cost")
+            else "效益指标"
+        )
 
 
 def test_sheets(seed_book: bytes) -> None:
@@ -213,15 +220,25 @@ def test_layout_2023_split_values() -> None:
     state = filing.table_a.state
     rows = list(state.indicators)
     index = next(i for i, r in enumerate(rows) if r.level2 == "social")
-    rows[index] = replace(rows[index], value="≥95%", reading=read_indicator(rows[index].name, "≥95%"))
+    rows[index] = replace(
+        rows[index], value="≥95%", reading=read_indicator(rows[index].name, "≥95%")
+    )
     filing = replace(filing, table_a=FiledForm(1, state.evolve(indicators=tuple(rows))))
     ws = load(department_workbook(filing))["表A"]
     assert ws.page_setup.orientation == "landscape"
     header_row, _ = find_one(ws, "一级指标")
     header = [ws.cell(row=header_row, column=c).value for c in range(2, ws.max_column + 1)]
     assert header == [
-        "一级指标", "二级指标", "三级指标", "指标值类型", "指标值", "计量单位",
-        "指标解释", "评（扣）分标准", "权重", "备注",
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "指标值类型",
+        "指标值",
+        "计量单位",
+        "指标解释",
+        "评（扣）分标准",
+        "权重",
+        "备注",
     ]
     col = {label: c for c, label in enumerate(header, start=2)}
     social_row = next(r for r, c in find(ws, rows[index].name) if c == col["三级指标"])
@@ -233,9 +250,60 @@ def test_layout_2023_split_values() -> None:
     assert weight.data_type == "n" and exact(weight.value) == rows[index].weight
     quality_row = next(r for r, c in find(ws, "预算资金使用率") if c == col["三级指标"])
     assert ws.cell(row=quality_row, column=col["指标值"]).value == "100"
-    na_row = next(r for r in range(header_row, ws.max_row + 1) if covering(ws, r, col["二级指标"]) == "经济效益指标")
+    na_row = next(
+        r
+        for r in range(header_row, ws.max_row + 1)
+        if covering(ws, r, col["二级指标"]) == "经济效益指标"
+    )
     assert ws.cell(row=na_row, column=col["三级指标"]).value == "/"
     assert ws.cell(row=na_row, column=col["指标值"]).value == "/"
     satisfaction_row, level1_col = find_one(ws, "满意度指标")
     assert level1_col == 2 and satisfaction_row > na_row
     assert right_of(ws, "部门（单位）名称") == SEED_DEPARTMENT
+
+
+def test_merged_ranges_keep_their_outer_borders(seed_book: bytes) -> None:
+    for ws in load(seed_book).worksheets:
+        for merged in ws.merged_cells.ranges:
+            if merged.min_row < 3:
+                continue  # the title and header lines have no borders
+            corner = ws.cell(row=merged.max_row, column=merged.max_col)
+            assert corner.border.right.style == "thin", (ws.title, merged.coord)
+            assert corner.border.bottom.style == "thin", (ws.title, merged.coord)
+
+
+def test_an_empty_filing_still_exports() -> None:
+    seed = seed_filing()
+    empty = DepartmentFiling(department="某部门", year=2022, layout=seed.layout, table_a=None)
+    book = load(department_workbook(empty))
+    assert book.sheetnames == ["表A", "表B"]
+    assert book["表A"]["A1"].value == "2022年部门整体支出绩效目标表"
+    row, _ = find_one(book["表B"], "合  计")
+    assert book["表B"].cell(row=row, column=3).value == 0
+    unnamed = replace(empty, directions=(FiledForm(form_id=7, state=FormState()),))
+    assert load(department_workbook(unnamed)).sheetnames == ["表A", "表B", "表C1"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.decimals(
+        min_value=Decimal(0),
+        max_value=Decimal("999999999.999999"),
+        places=6,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
+def test_amounts_survive_the_workbook_exactly(amount: Decimal) -> None:
+    seed = seed_filing()
+    assert seed.table_a is not None
+    state = seed.table_a.state
+    state = state.evolve(values={**state.values, "basic_expense": amount})
+    filing = replace(seed, table_a=FiledForm(form_id=1, state=state), directions=())
+    ws = load(department_workbook(filing))["表A"]
+    row, col = find_one(ws, "其中：基本支出")
+    cell = ws.cell(row=row, column=col + 1)
+    assert cell.data_type == "n"
+    assert exact(cell.value) == amount
+    decimals = len(format_decimal(amount).partition(".")[2])
+    assert cell.number_format == ("0" if decimals == 0 else "0." + "0" * decimals)

@@ -1545,6 +1545,10 @@ class FakeBotApi:
         """The current message-event sequence number (for `wait_for_message(after=...)`)."""
         return len(self.events)
 
+    def mark_read(self, chat_id: int) -> None:
+        """Let `wait_for_message(chat_id)` only return messages sent or edited from now on."""
+        self._mark_chat(chat_id)
+
     def messages_since(self, chat_id: int, mark: int) -> list[BotMessage]:
         """Bot messages of a chat sent or edited after `mark`, each once (first-touch order),
         in their latest state."""

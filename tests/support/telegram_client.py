@@ -263,6 +263,7 @@ class ChatDriver:
                 )
             await fake.wait_idle(quiet=self.quiet, timeout=max(0.0, deadline - time.monotonic()))
         replies = fake.messages_since(self.chat_id, mark)
+        fake.mark_read(self.chat_id)
         if expect_reply and not replies:
             raise AssertionError(
                 f"the bot did not reply in chat {self.chat_id}\n"
