@@ -202,21 +202,18 @@ class Engine:
                 return self._store_field(state, step, parsed)
             case StepKind.GROUP_CELL:
                 return self._answer_group(state, step, text, context)
-            case StepKind.GROUP_MORE:
+            case StepKind.GROUP_MORE | StepKind.INDICATOR_MORE:
                 # Typing at "add another?" starts the next row with that text.
                 added = self._more(state, step, ActionKind.ADD_ROW)
                 if not added.accepted:
                     return added
-                return self._answer(added.state, self.current_step(added.state), text, context)
+                moved = added.state
+                outcome = self._answer(moved, self.current_step(moved), text, context)
+                return outcome if outcome.accepted else replace(outcome, state=state)
             case StepKind.INDICATOR_CELL:
                 if step.column == CONFIRM:
                     step = replace(step, column=IndicatorColumn.VALUE.value)
                 return self._answer_indicator(state, step, text, context)
-            case StepKind.INDICATOR_MORE:
-                added = self._more(state, step, ActionKind.ADD_ROW)
-                if not added.accepted:
-                    return added
-                return self._answer(added.state, self.current_step(added.state), text, context)
         return self._refuse(state, Problem(Code.ACTION_NOT_ALLOWED))
 
     def _store_field(self, state: FormState, step: Step, value: Answer) -> Outcome:

@@ -1143,6 +1143,7 @@ class FakeBotApi:
         self._read_cursor: dict[int, int] = {}
         self._rate_limit: RateLimit | None = None
         self._request_seq = itertools.count(1)
+        self._seen_token: str | None = None
         table: dict[str, Callable[[JSON, dict[str, UploadedFile]], Any]] = {
             "getMe": self._get_me,
             "logOut": self._true,
@@ -1741,6 +1742,7 @@ class FakeBotApi:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         if self.token is not None and token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        self._seen_token = token
         key = method_name.lower()
         method = self._canonical.get(key, method_name)
         handler = self.handlers.get(key)
@@ -2013,7 +2015,8 @@ class FakeBotApi:
 
     @property
     def bot_id(self) -> int:
-        token = self.token or DEFAULT_TOKEN
+        """The number in the token (the configured one, else the one the bot uses)."""
+        token = self.token or self._seen_token or DEFAULT_TOKEN
         return int(token.split(":", 1)[0])
 
     def bot_user_json(self, bot_id: int | None = None) -> JSON:
