@@ -8,6 +8,8 @@ is used. Several bot processes may share one PostgreSQL database; SQLite is for 
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +51,19 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """Switch a SQLite file to WAL. Switching needs a lock that SQLite's busy handler does not
+    wait for, so processes starting together on a new file retry briefly instead of failing."""
+    for attempt in range(50):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(
     url: str | URL | None = None, *, foreign_keys: bool = True, **kwargs: Any
 ) -> Engine:
@@ -74,7 +89,7 @@ def make_engine(
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if path is not None:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cursor)
                 cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()

@@ -1,0 +1,86 @@
+"""Fixed Chinese texts of the Telegram channel (plain text: render.py escapes them).
+
+Texts that depend on data (a department, a form) are built in the handlers from these pieces.
+"""
+
+from __future__ import annotations
+
+from storage.records import Role
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "管理员",
+    Role.DISTRICT_SUPERVISOR: "区级审核人",
+    Role.SUPERVISOR: "审核人",
+    Role.STAFF: "填报人员",
+}
+
+# (command, description) as registered with setMyCommands; Telegram shows them in the menu.
+STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "开始使用"),
+    ("fill", "填报：选择或继续填写表格"),
+    ("review", "预览当前表格"),
+    ("submit", "提交当前表格"),
+    ("cancel", "暂停填写（已填内容不会丢失）"),
+    ("status", "查看填报进度"),
+    ("export", "导出 Excel 绩效目标表"),
+    ("join", "使用邀请码加入"),
+    ("help", "使用说明"),
+)
+SUPERVISOR_COMMANDS: tuple[tuple[str, str], ...] = (("invite", "生成填报人员邀请码"),)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("admin", "管理菜单"),
+    ("invite", "生成邀请码"),
+    ("newdept", "新建部门"),
+    ("newround", "新建填报轮次"),
+)
+
+JOIN_EXPLANATION = (
+    "你好！这是预算绩效目标表填报助手，仅供受邀的单位人员使用。\n"
+    "如需使用，请向本单位的审核人或管理员索取邀请码，然后点击邀请链接，"
+    "或在这里发送：/join 邀请码"
+)
+
+HELP_STAFF = (
+    "📖 使用说明\n"
+    "/fill 选择要填写的表格：部门整体支出绩效目标表，或某个专项资金支出方向（可新增）\n"
+    "每一步直接输入答案，或点下方按钮；答案确认后立即保存。\n"
+    "/review 预览当前表格（含错误和提示）\n"
+    "/submit 提交当前表格\n"
+    "/cancel 暂停，之后发送 /fill 从原处继续\n"
+    "/status 查看本部门各表的填报进度\n"
+    "/export 导出本部门的 Excel 绩效目标表"
+)
+HELP_SUPERVISOR = (
+    "📖 使用说明（审核人）\n"
+    "/status 查看所管部门的填报进度\n"
+    "/export 导出某个部门的 Excel 绩效目标表\n"
+    "/invite 为所管部门生成填报人员邀请码"
+)
+HELP_ADMIN = (
+    "📖 使用说明（管理员）\n"
+    "/newdept 部门名称 — 新建部门\n"
+    "/newround 年度 截止日期 — 新建填报轮次，例：/newround 2021 2021-03-31\n"
+    "/invite — 为审核人、区级审核人或填报人员生成邀请码\n"
+    "/admin — 查看部门和填报轮次\n"
+    "/status、/export — 查看进度、导出表格"
+)
+
+GROUP_REDIRECT = "为保护填报信息，请在与我的私聊中使用：{link}"
+ERROR_TEXT = "出错了，你的已保存答案不受影响，请重试或发送 /fill 继续。"
+PAUSED = "⏸ 已暂停。所有已确认的答案都已保存，发送 /fill 即可从原处继续。"
+STALE_BUTTON = "这个按钮已过期（表格已有新的变化），以下是当前步骤："
+NOT_ALLOWED = "你没有权限进行这个操作。"
+NO_ROUND = "目前没有开放的填报轮次，请联系管理员。"
+NOT_STAFF = "填报由各部门的填报人员完成。你可以用 /status 查看进度、/export 导出表格。"
+NO_DEPARTMENT = "你的账号还没有绑定部门，请联系管理员。"
+NO_CURRENT_FORM = "还没有正在填写的表格。发送 /fill 选择要填写的表格。"
+TEXT_NOT_EXPECTED = "这一步请点按钮选择。"
+SEND_TEXT_ONLY = "请发送文字答案，或点按钮。"
+NO_DEPARTMENTS_IN_SCOPE = "你的范围内还没有部门。"
+
+REDEEM_FAILURES = {
+    "not_found": "邀请码无效，请核对后重试，或向审核人索取新的邀请码。",
+    "already_used": "这个邀请码已经被使用过了，每个邀请码只能使用一次。请索取新的邀请码。",
+    "expired": "这个邀请码已过期，请向审核人或管理员索取新的邀请码。",
+}
+ADMIN_CANNOT_JOIN = "你是管理员，无需使用邀请码。"
