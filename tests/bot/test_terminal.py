@@ -110,14 +110,26 @@ def test_console_script_pauses_and_resumes_at_the_same_step(tmp_path: Path) -> N
     env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "bot.cli", "chat", "--department", "测试部", "--year", "2022"]
     first = subprocess.run(
-        command, input="1\n100\n", capture_output=True, text=True, env=env, cwd=tmp_path,
-        timeout=60, check=False,
+        command,
+        input="1\n100\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
     )
     assert first.returncode == 0, first.stderr
     assert "✓ 资金总额：100 万元" in first.stdout and "已暂停" in first.stdout
     second = subprocess.run(
-        command, input="1\n", capture_output=True, text=True, env=env, cwd=tmp_path,
-        timeout=60, check=False,
+        command,
+        input="1\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
     )
     assert second.returncode == 0, second.stderr
     resumed = second.stdout.split("已完成", 1)[1]

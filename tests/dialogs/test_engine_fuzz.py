@@ -26,12 +26,47 @@ EXAMPLES = int(os.environ.get("JIXIAO_FUZZ_EXAMPLES", "60"))
 
 plausible = st.sampled_from(
     [
-        "267.59151", "177.59151万元", "90", "0", "6", "２６７．５９１５", "2,675,915元", "-1",
-        "1.1234567", "2021.1-2021.12", "2021年1月-2021年12月", "2021.13-2021.1", "2022.5-2021.1",
-        "开展宣讲次数", "≥10次", "100%", "95%", "10次以上", "6万元以下", "高质量完成", "全年",
-        "2021年12月底前完成", "良好", "/", "无", "12", "≥95%", "不少于12次", "≤6万元",
-        "100000万元", "50", "宣传部", "理论学习", "业务性专项经费", "", "   ", "=1+1",
-        "宣传😀", "a\x00b", "x" * 600, "'; DROP TABLE forms; --",
+        "267.59151",
+        "177.59151万元",
+        "90",
+        "0",
+        "6",
+        "２６７．５９１５",
+        "2,675,915元",
+        "-1",
+        "1.1234567",
+        "2021.1-2021.12",
+        "2021年1月-2021年12月",
+        "2021.13-2021.1",
+        "2022.5-2021.1",
+        "开展宣讲次数",
+        "≥10次",
+        "100%",
+        "95%",
+        "10次以上",
+        "6万元以下",
+        "高质量完成",
+        "全年",
+        "2021年12月底前完成",
+        "良好",
+        "/",
+        "无",
+        "12",
+        "≥95%",
+        "不少于12次",
+        "≤6万元",
+        "100000万元",
+        "50",
+        "宣传部",
+        "理论学习",
+        "业务性专项经费",
+        "",
+        "   ",
+        "=1+1",
+        "宣传😀",
+        "a\x00b",
+        "x" * 600,
+        "'; DROP TABLE forms; --",
     ]
 )
 any_text = st.one_of(plausible, st.text(max_size=40))
@@ -43,7 +78,8 @@ class EngineMachine(RuleBasedStateMachine):
     state: FormState
 
     @initialize(
-        layout=st.sampled_from(sorted(load_layouts())), kind=st.sampled_from([TableKind.A, TableKind.C])
+        layout=st.sampled_from(sorted(load_layouts())),
+        kind=st.sampled_from([TableKind.A, TableKind.C]),
     )
     def start(self, layout: str, kind: TableKind) -> None:
         self.definition = load_layouts()[layout].table(kind)
@@ -72,21 +108,38 @@ class EngineMachine(RuleBasedStateMachine):
     def skip(self) -> None:
         self._apply(Action(ActionKind.SKIP))
 
-    @rule(kind=st.sampled_from([ActionKind.ADD_ROW, ActionKind.NEXT, ActionKind.NOT_APPLICABLE,
-                                ActionKind.CONFIRM, ActionKind.CORRECT]))
+    @rule(
+        kind=st.sampled_from(
+            [
+                ActionKind.ADD_ROW,
+                ActionKind.NEXT,
+                ActionKind.NOT_APPLICABLE,
+                ActionKind.CONFIRM,
+                ActionKind.CORRECT,
+            ]
+        )
+    )
     def press(self, kind: ActionKind) -> None:
         self._apply(Action(kind))
 
     @rule(data=st.data())
     def jump(self, data: st.DataObject) -> None:
         sections = [s.key for s in asked_sections(self.definition)]
-        target = data.draw(st.one_of(st.sampled_from(sections), st.text(max_size=12),
-                                     st.just("review"), st.just("g:key_tasks:99:item")))
+        target = data.draw(
+            st.one_of(
+                st.sampled_from(sections),
+                st.text(max_size=12),
+                st.just("review"),
+                st.just("g:key_tasks:99:item"),
+            )
+        )
         self._apply(Action(ActionKind.JUMP, target=target))
 
-    @rule(kind=st.sampled_from([ActionKind.EDIT_ROW, ActionKind.DELETE_ROW]),
-          prefix=st.sampled_from(["g:key_tasks", "i:quantity", "i:social", "x:y"]),
-          row=st.integers(min_value=0, max_value=3))
+    @rule(
+        kind=st.sampled_from([ActionKind.EDIT_ROW, ActionKind.DELETE_ROW]),
+        prefix=st.sampled_from(["g:key_tasks", "i:quantity", "i:social", "x:y"]),
+        row=st.integers(min_value=0, max_value=3),
+    )
     def row_action(self, kind: ActionKind, prefix: str, row: int) -> None:
         self._apply(Action(kind, target=f"{prefix}:{row}"))
 

@@ -1,0 +1,254 @@
+"""Who may do what: the one place for the bot's access checks, and the people queries behind them.
+
+`Actor` holds the rules (pure); `Directory` reads and writes people, departments, rounds and
+invites (synchronous, one transaction per call — handlers run it in a thread). Every handler that
+acts on a department or a form asks an `Actor` first, and every button's ids are re-checked here
+when pressed, so forged callback data meets the same rules as the buttons we sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from dialogs.definition import TableKind
+from dialogs.engine import Engine
+from dialogs.loader import get_layout
+from dialogs.state import FormStatus
+from storage.db import Database
+from storage.records import Department, Invite, RedeemFailure, Role, Round, StoredForm, User
+from storage.repos import (
+    DepartmentRepository,
+    FormRepository,
+    InviteRepository,
+    RoundRepository,
+    UserRepository,
+)
+
+INVITE_DAYS = 7
+INVITE_ROLES = (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR, Role.STAFF)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A known user with what they oversee (supervisors only)."""
+
+    user: User
+    overseen: frozenset[int] = frozenset()
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in (Role.ADMIN, Role.DISTRICT_SUPERVISOR)
+
+    @property
+    def fills(self) -> bool:
+        """Staff of a department fill its forms; supervisors and admins only read them."""
+        return self.role is Role.STAFF and self.user.department_id is not None
+
+    def may_view(self, department_id: int) -> bool:
+        if self.sees_all:
+            return True
+        if self.role is Role.SUPERVISOR:
+            return department_id in self.overseen
+        return self.role is Role.STAFF and self.user.department_id == department_id
+
+    def may_fill(self, department_id: int) -> bool:
+        return self.fills and self.user.department_id == department_id
+
+    def may_invite(self, role: Role, department_id: int | None) -> bool:
+        if role not in INVITE_ROLES:
+            return False  # admins come from ADMIN_TELEGRAM_IDS only
+        needs_department = role is not Role.DISTRICT_SUPERVISOR
+        if needs_department != (department_id is not None):
+            return False
+        if self.is_admin:
+            return True
+        if role is not Role.STAFF or department_id is None:
+            return False
+        if self.role is Role.DISTRICT_SUPERVISOR:
+            return True
+        return self.role is Role.SUPERVISOR and department_id in self.overseen
+
+    def invitable_roles(self) -> tuple[Role, ...]:
+        if self.is_admin:
+            return INVITE_ROLES
+        if self.role in (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR):
+            return (Role.STAFF,)
+        return ()
+
+
+@dataclass(frozen=True)
+class FormLine:
+    form_id: int
+    kind: TableKind
+    name: str
+    status: FormStatus
+    sections_done: int
+    section_count: int
+
+
+@dataclass(frozen=True)
+class DepartmentStatus:
+    department: Department
+    forms: tuple[FormLine, ...]
+
+
+class _Rollback(Exception):
+    def __init__(self, failure: RedeemFailure) -> None:
+        super().__init__(failure.value)
+        self.failure = failure
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Directory:
+    """People, departments, rounds and invites for the bot (see the module docstring)."""
+
+    def __init__(self, database: Database, admin_ids: Iterable[int] = ()) -> None:
+        self.database = database
+        self.admin_ids = frozenset(admin_ids)
+
+    # --- who is talking ---------------------------------------------------------------------
+
+    def identify(self, telegram_id: int, display_name: str) -> Actor | None:
+        """The actor of a Telegram account, or None for a stranger (who gets no row)."""
+        with self.database.transaction() as session:
+            users = UserRepository(session)
+            if telegram_id in self.admin_ids:
+                user = users.upsert(telegram_id, display_name, role=Role.ADMIN)
+                if user.role is not Role.ADMIN:
+                    user = users.set_role(user.id, Role.ADMIN)
+                return Actor(user)
+            found = users.by_telegram_id(telegram_id)
+            if found is None:
+                return None
+            if found.role is Role.ADMIN:
+                # Removed from ADMIN_TELEGRAM_IDS: the settings are the only source of admins.
+                found = users.set_role(found.id, Role.STAFF)
+            if found.display_name != display_name or found.bot_blocked_at is not None:
+                found = users.upsert(telegram_id, display_name)
+            return Actor(found, users.overseen_department_ids(found.id))
+
+    def redeem(self, telegram_id: int, display_name: str, code: str) -> Actor | RedeemFailure:
+        """Use an invite and apply its role and department in the same transaction; a failed
+        code leaves no trace (a stranger stays unknown)."""
+        try:
+            with self.database.transaction() as session:
+                users = UserRepository(session)
+                user = users.upsert(telegram_id, display_name)
+                invite = InviteRepository(session).redeem(code, user.id)
+                if isinstance(invite, RedeemFailure):
+                    raise _Rollback(invite)
+                user = self._apply(users, user, invite)
+                return Actor(user, users.overseen_department_ids(user.id))
+        except _Rollback as rollback:
+            return rollback.failure
+
+    @staticmethod
+    def _apply(users: UserRepository, user: User, invite: Invite) -> User:
+        if invite.role is Role.STAFF:
+            user = users.set_role(user.id, Role.STAFF)
+            return users.set_department(user.id, invite.department_id)
+        if invite.role is Role.SUPERVISOR and invite.department_id is not None:
+            users.oversee(user.id, invite.department_id)
+            if user.role is Role.DISTRICT_SUPERVISOR:
+                return user  # already sees every department
+        return users.set_role(user.id, invite.role)
+
+    def mark_blocked(self, telegram_id: int) -> None:
+        with self.database.transaction() as session:
+            users = UserRepository(session)
+            user = users.by_telegram_id(telegram_id)
+            if user is not None:
+                users.mark_blocked(user.id)
+
+    def supervisors(self) -> list[User]:
+        with self.database.transaction() as session:
+            users = UserRepository(session)
+            return users.list_by_role(Role.SUPERVISOR) + users.list_by_role(
+                Role.DISTRICT_SUPERVISOR
+            )
+
+    # --- departments, rounds, invites -----------------------------------------------------------
+
+    def departments(self, actor: Actor) -> list[Department]:
+        with self.database.transaction() as session:
+            return [d for d in DepartmentRepository(session).list_all() if actor.may_view(d.id)]
+
+    def department(self, department_id: int) -> Department | None:
+        with self.database.transaction() as session:
+            return DepartmentRepository(session).get(department_id)
+
+    def create_department(self, actor: Actor, name: str) -> Department:
+        """Raises PermissionError, ValueError (bad name) or AlreadyExistsError."""
+        if not actor.is_admin:
+            raise PermissionError("only admins create departments")
+        with self.database.transaction() as session:
+            return DepartmentRepository(session).create(name)
+
+    def current_round(self) -> Round | None:
+        with self.database.transaction() as session:
+            return RoundRepository(session).latest_open()
+
+    def open_rounds(self) -> list[Round]:
+        with self.database.transaction() as session:
+            return RoundRepository(session).list_open()
+
+    def create_round(self, actor: Actor, year: int, deadline: datetime, layout: str) -> Round:
+        """A new round, or the open one of that year and layout (a repeated press is no-op)."""
+        if not actor.is_admin:
+            raise PermissionError("only admins create rounds")
+        get_layout(layout)  # unknown layouts raise before anything is written
+        with self.database.transaction() as session:
+            rounds = RoundRepository(session)
+            for existing in rounds.list_open():
+                if existing.year == year and existing.layout == layout:
+                    return existing
+            return rounds.create(year, layout, deadline, f"{year}年预算绩效目标填报")
+
+    def create_invite(self, actor: Actor, role: Role, department_id: int | None) -> Invite:
+        if not actor.may_invite(role, department_id):
+            raise PermissionError(f"{actor.role} may not invite {role}")
+        with self.database.transaction() as session:
+            if department_id is not None and DepartmentRepository(session).get(department_id) is None:
+                raise PermissionError("no such department")
+            expires = _utcnow() + timedelta(days=INVITE_DAYS)
+            return InviteRepository(session).create(role, department_id, actor.user.id, expires)
+
+    # --- forms ----------------------------------------------------------------------------------
+
+    def form(self, form_id: int) -> StoredForm | None:
+        with self.database.transaction() as session:
+            return FormRepository(session).get(form_id)
+
+    def status(self, actor: Actor, round_: Round) -> list[DepartmentStatus]:
+        """Each department of the actor's scope with its forms of the round."""
+        layout = get_layout(round_.layout)
+        with self.database.transaction() as session:
+            departments = [
+                d for d in DepartmentRepository(session).list_all() if actor.may_view(d.id)
+            ]
+            forms = FormRepository(session).list_for_round(round_.id)
+        result = []
+        for department in departments:
+            lines = []
+            for form in (f for f in forms if f.department_id == department.id):
+                engine = Engine(layout.table(form.kind))
+                done, total = engine.sections_done(engine.resume(form.state))
+                name = layout.table(form.kind).name
+                if form.kind is TableKind.C:
+                    name = form.instance_name or "（未命名支出方向）"
+                lines.append(FormLine(form.id, form.kind, name, form.status, done, total))
+            result.append(DepartmentStatus(department, tuple(lines)))
+        return result
