@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from dialogs.definition import FieldKind, Layout
 from dialogs.filing import DepartmentFiling, FiledForm, directions_total
+from dialogs.quality import department_quality
 from dialogs.state import FormState
 from exports.grid import Grid, GridBuilder
 from exports.tables import SHEET_A, SHEET_C_PREFIX, direction_name
@@ -29,6 +30,7 @@ TEXT = "list_text"
 SHEET_FIGURES = "部门整体"
 SHEET_DIRECTIONS = "支出方向"
 SHEET_STATUS = "填报状态"
+QUALITY_HEADERS = ("指标数", "可量化", "定性", "不适用", "待改进提示")
 
 Row = Sequence[str | Decimal | int | None]
 
@@ -66,11 +68,13 @@ def _list_grid(name: str, headers: Sequence[tuple[str, float]], rows: Sequence[R
 
 
 def figures_grid(layout: Layout, filings: Sequence[DepartmentFiling]) -> Grid:
-    """部门整体: 部门名称, each amount of table A, the directions' sum and count, 状态."""
+    """部门整体: 部门名称, each amount of table A, the directions' sum and count, 状态, and the
+    department's indicator quality figure (the autofilter lets a supervisor sort by it)."""
     amounts = [f for f in layout.table_a.fields() if f.kind is FieldKind.AMOUNT]
     headers = [("部门名称", 30.0)]
     headers += [(f.label.removeprefix("其中："), 14.0) for f in amounts]
     headers += [("支出方向金额合计", 16.0), ("支出方向数", 10.0), ("状态", 10.0)]
+    headers += [(label, 10.0) for label in QUALITY_HEADERS]
     rows: list[Row] = []
     for filing in filings:
         state = filing.table_a.state if filing.table_a else None
@@ -78,6 +82,14 @@ def figures_grid(layout: Layout, filings: Sequence[DepartmentFiling]) -> Grid:
         row += [_amount(state, f.key) for f in amounts]
         row += [directions_total(layout, filing.directions), len(filing.directions)]
         row.append(_status(filing.table_a))
+        quality = department_quality(filing)
+        row += [
+            quality.total,
+            quality.measurable,
+            quality.qualitative,
+            quality.not_applicable,
+            quality.warnings,
+        ]
         rows.append(row)
     return _list_grid(SHEET_FIGURES, headers, rows)
 

@@ -72,6 +72,11 @@ def test_sheets_headers_filters_and_frozen_rows(book_bytes: bytes) -> None:
         "支出方向金额合计",
         "支出方向数",
         "状态",
+        "指标数",
+        "可量化",
+        "定性",
+        "不适用",
+        "待改进提示",
     ]
     assert [c.value for c in directions[1]] == [
         "部门名称",
@@ -105,6 +110,10 @@ def test_figures_are_exact_numbers(book_bytes: bytes) -> None:
     assert row[3] is None and row[4] is None
     assert exact(row[5]) == Decimal("177.59151")
     assert exact(row[7]) == 90 and row[8] == 5 and row[9] == "草稿"
+    # The seed's quality figure: 9 rows in A and in each of the 5 C tables.
+    total, measurable, qualitative, not_applicable, warnings = (exact(v) for v in row[10:15])
+    assert total == 54 and measurable + qualitative + not_applicable == total
+    assert not_applicable == 1 + 2 * 5 and warnings > 0  # A: 经济效益; C: 经济 and 生态
     not_started = [c.value for c in figures[51]]
     assert not_started[1] is None and not_started[9] == "未开始"
     directions = book["支出方向"]
