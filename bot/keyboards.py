@@ -182,7 +182,9 @@ def button(label: str, callback: Callback) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=encode(callback))
 
 
-def rows_of(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+def rows_of(
+    buttons: Sequence[InlineKeyboardButton], width: int
+) -> list[list[InlineKeyboardButton]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 

@@ -20,7 +20,7 @@ from dialogs.catalogue import Problem
 from dialogs.review import Review
 
 LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
-Style = Literal["", "b", "i"]
+Style = Literal["", "b", "i", "code"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,12 @@ def outcome_lines(outcome: Outcome) -> list[Line]:
 
 
 def resume_line(done: int, total: int, prompt: Prompt) -> Line:
-    return Line(f"已完成 {done}/{total} 部分，继续：{prompt.heading}")
+    """`已完成 4/7 部分，继续：年度重点工作计划（第 3 条）` — the heading without the table name,
+    which the prompt below repeats anyway."""
+    where = prompt.heading
+    if prompt.progress is not None:
+        where = where.removeprefix(f"{prompt.progress.table} · ")
+    return Line(f"已完成 {done}/{total} 部分，继续：{where}")
 
 
 def review_messages(review: Review) -> list[str]:

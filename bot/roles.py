@@ -221,7 +221,8 @@ class Directory:
         if not actor.may_invite(role, department_id):
             raise PermissionError(f"{actor.role} may not invite {role}")
         with self.database.transaction() as session:
-            if department_id is not None and DepartmentRepository(session).get(department_id) is None:
+            departments = DepartmentRepository(session)
+            if department_id is not None and departments.get(department_id) is None:
                 raise PermissionError("no such department")
             expires = _utcnow() + timedelta(days=INVITE_DAYS)
             return InviteRepository(session).create(role, department_id, actor.user.id, expires)

@@ -48,6 +48,8 @@ class FormView:
 class ActResult:
     outcome: Outcome
     view: FormView
+    # The caller's expected_version was not the stored one: nothing was applied.
+    stale: bool = False
 
 
 def _instance_name(definition: FormDefinition, form: StoredForm) -> str:
@@ -153,22 +155,40 @@ class FilingService:
             chat = ChatSessionRepository(session).get(user_id)
             return chat.form_id if chat else None
 
-    def act(self, form_id: int, action: Action, actor_user_id: int) -> ActResult:
-        """Apply one action and commit it before returning (see the module docstring)."""
+    def act(
+        self,
+        form_id: int,
+        action: Action,
+        actor_user_id: int,
+        *,
+        expected_version: int | None = None,
+    ) -> ActResult:
+        """Apply one action and commit it before returning (see the module docstring).
+
+        With `expected_version` (a button derived from the form at that version) the action is
+        applied only if the form is still at that version; otherwise nothing changes and the
+        result is marked `stale`, so an old, repeated or forged button never changes data.
+        """
         try:
-            return self._act(form_id, action, actor_user_id)
+            return self._act(form_id, action, actor_user_id, expected_version)
         except StaleVersionError as error:
             # Another process saved between our load and our save: nothing of ours was
             # written; show the user the current state instead of overwriting it.
             return self._lost_race(error.current, actor_user_id)
 
-    def _act(self, form_id: int, action: Action, actor_user_id: int) -> ActResult:
+    def _act(
+        self, form_id: int, action: Action, actor_user_id: int, expected_version: int | None
+    ) -> ActResult:
         with self.database.transaction() as session:
             forms = FormRepository(session)
             chats = ChatSessionRepository(session)
             form = forms.load(form_id)
             chat = chats.get(actor_user_id)
             view = self._view(session, form)
+            if expected_version is not None and form.version != expected_version:
+                chats.set(actor_user_id, form.id, form.version)
+                unchanged = Outcome(state=form.state, accepted=False, changed=False)
+                return ActResult(unchanged, view, stale=True)
             seen = chat.seen_version if chat and chat.form_id == form_id else None
             stale = self._stale(form, seen, actor_user_id, view)
             if stale is not None and action.kind in MUTATING:

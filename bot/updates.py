@@ -10,10 +10,10 @@ a button pressed are handled in that order, while another user's answers go on i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-import asyncio
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 

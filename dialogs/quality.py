@@ -3,13 +3,21 @@ check (定量 with a unit), how many are qualitative or not applicable, and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from dialogs.actions import FilingContext, SiblingDirection
-from dialogs.checks.indicators import QualityFigure, quality_figure
+from dialogs.catalogue import Problem
+from dialogs.checks.indicators import (
+    DirectionIndicators,
+    QualityFigure,
+    check_department,
+    quality_figure,
+)
 from dialogs.definition import FormDefinition
 from dialogs.filing import DepartmentFiling, FiledForm
-from dialogs.review import form_problems
+from dialogs.review import form_problems, indicator_problems
 from dialogs.state import FormState
 
 
@@ -36,14 +44,14 @@ def filing_context(filing: DepartmentFiling, form_id: int) -> FilingContext:
     )
 
 
+def _indicator_warnings(problems: Iterable[Problem]) -> int:
+    return sum(1 for p in problems if not p.is_error and p.code.value.startswith("indicator"))
+
+
 def table_quality(
     definition: FormDefinition, state: FormState, context: FilingContext
 ) -> QualityFigure:
-    warnings = sum(
-        1
-        for problem in form_problems(definition, state, context)
-        if not problem.is_error and problem.code.value.startswith("indicator")
-    )
+    warnings = _indicator_warnings(form_problems(definition, state, context))
     return quality_figure(state.indicators, warnings=warnings)
 
 
@@ -53,8 +61,16 @@ def department_quality(filing: DepartmentFiling) -> QualityFigure:
         forms.append((filing.layout.table_a, filing.table_a))
     forms += [(filing.layout.table_c, form) for form in filing.directions]
     total = QualityFigure(total=0, measurable=0, qualitative=0, not_applicable=0, warnings=0)
+    context = filing_context(filing, 0)
+    # Department-wide advice (identical directions) is counted once per pair, not per table.
+    named = [(str(d.name), d.indicators) for d in context.directions]
+    shared = _indicator_warnings(
+        check_department([DirectionIndicators(name=n, rows=rows) for n, rows in named])
+    )
+    total = replace(total, warnings=shared)
     for definition, form in forms:
-        figure = table_quality(definition, form.state, filing_context(filing, form.form_id))
+        problems = indicator_problems(definition, form.state, context)
+        figure = quality_figure(form.state.indicators, warnings=_indicator_warnings(problems))
         total = QualityFigure(
             total=total.total + figure.total,
             measurable=total.measurable + figure.measurable,

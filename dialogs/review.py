@@ -73,7 +73,7 @@ def _missing_fields(definition: FormDefinition, state: FormState, year: int) -> 
             )
 
 
-def _indicator_problems(
+def indicator_problems(
     definition: FormDefinition, state: FormState, context: FilingContext
 ) -> Iterable[Problem]:
     layout = definition.indicators
@@ -142,7 +142,7 @@ def form_problems(
         problem = sum_problem(definition, rule, state.values, rule.total)
         if problem is not None:
             found.append(problem)
-    found += _indicator_problems(definition, state, context)
+    found += indicator_problems(definition, state, context)
     found += _cross_problems(definition, state, context)
     unique: dict[tuple[str, tuple[tuple[str, str], ...]], Problem] = {}
     for problem in found:

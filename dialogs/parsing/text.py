@@ -22,20 +22,20 @@ _EXTRA_WIDTH = {
 }
 
 
+# One translation table (built once) so that normalising is a single C-level pass.
+_WIDTH_TABLE: dict[int, str] = {
+    **{code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},
+    **{ord(char): replacement for char, replacement in _EXTRA_WIDTH.items()},
+}
+
+
 def normalize_width(text: str) -> str:
     """Full-width ASCII variants (０-９, Ａ-Ｚ, ．，＋－％＞＜＝～／ …) to ASCII.
 
     Meant for reading numbers, symbols and units; prose answers are stored as typed, so Chinese
     punctuation such as 。、“” is left alone here and never reaches a stored text through this.
     """
-    out: list[str] = []
-    for char in text:
-        code = ord(char)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(_EXTRA_WIDTH.get(char, char))
-    return "".join(out)
+    return text.translate(_WIDTH_TABLE)
 
 
 def shorten(text: str, limit: int = 30) -> str:

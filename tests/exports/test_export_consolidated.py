@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import time
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.state import FormStatus
-from exports.consolidated import consolidated_grids, consolidated_workbook
+from exports.consolidated import consolidated_workbook
 from tests.exports.sheets import exact, load
 from tests.support.seed import SEED_DEPARTMENT, seed_filing
 
@@ -136,37 +133,3 @@ def test_formula_like_department_name_is_text() -> None:
     book = load(consolidated_workbook(seed.layout, [replace(seed, department="=HYPERLINK(1)")]))
     cell = book["部门整体"]["A2"]
     assert cell.value == "=HYPERLINK(1)" and cell.data_type == "s"
-
-
-def _bare_seconds(filings: list[DepartmentFiling]) -> float:
-    """openpyxl alone writing the same values, unstyled, in write-only mode."""
-    grids = consolidated_grids(filings[0].layout, filings)
-    tables = []
-    for grid in grids:
-        width = grid.max_col
-        rows: dict[int, list[object]] = {}
-        for cell in grid.cells:
-            rows.setdefault(cell.row, [None] * width)[cell.col - 1] = cell.value
-        tables.append((grid.name, [rows[r] for r in sorted(rows)]))
-    start = time.perf_counter()
-    book = Workbook(write_only=True)
-    for name, lines in tables:
-        ws = book.create_sheet(name)
-        for line in lines:
-            ws.append(line)
-    book.save(io.BytesIO())
-    return time.perf_counter() - start
-
-
-def test_speed_is_close_to_bare_openpyxl() -> None:
-    filings = _filings(DEPARTMENTS)
-    layout = filings[0].layout
-    ours = []
-    bare = []
-    for _ in range(3):
-        start = time.perf_counter()
-        consolidated_workbook(layout, filings)
-        ours.append(time.perf_counter() - start)
-        bare.append(_bare_seconds(filings))
-    # ~2x in practice, including building the grids; generous for a loaded CI machine.
-    assert min(ours) <= 3 * min(bare) + 0.05, (ours, bare)

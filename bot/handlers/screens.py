@@ -1,0 +1,135 @@
+"""How a form looks in chat: the current step, the result of an action, the review.
+
+Shared by fill.py and review.py. Every screen is built from what is stored (a FormView read in
+the same transaction that committed the answer), so what the user sees is what is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, Update
+
+from bot import messages
+from bot.handlers.common import BotContext, in_thread, say, send_html
+from bot.keyboards import (
+    MENU_LABEL,
+    FormOp,
+    FormPress,
+    JumpPress,
+    MenuOp,
+    MenuPress,
+    button,
+    markup,
+    prompt_keyboard,
+    rows_of,
+)
+from bot.render import (
+    Line,
+    confirm_lines,
+    outcome_lines,
+    prompt_lines,
+    resume_line,
+    review_messages,
+)
+from bot.service import ActResult, FormView
+from dialogs.actions import Button
+from dialogs.catalogue import Problem
+
+MAX_FIX_BUTTONS = 4
+
+
+async def show_step(
+    update: Update,
+    context: BotContext,
+    view: FormView,
+    lead: Sequence[Line | str] = (),
+    fixes: Sequence[Button] = (),
+) -> None:
+    """The current step of a form (after `lead`: an echo, problems or a note)."""
+    form = view.form
+    if not form.status.editable:
+        lines = [*lead, Line(f"本表{form.status.label}，不能再修改。如需修改，请联系审核人退回。")]
+        keyboard = markup(
+            [
+                [
+                    button("📋 预览", FormPress(FormOp.REVIEW, form.id, form.version)),
+                    button(MENU_LABEL, MenuPress(MenuOp.MENU)),
+                ]
+            ]
+        )
+        await say(update, context, lines, keyboard)
+        return
+    keyboard = prompt_keyboard(form.id, form.version, view.prompt, fixes)
+    await say(update, context, [*lead, *prompt_lines(view.prompt)], keyboard)
+
+
+async def show_opened(update: Update, context: BotContext, view: FormView) -> None:
+    """A form just opened or resumed: what is done, then the exact step to continue at."""
+    done, total = view.sections_done
+    lead = [resume_line(done, total, view.prompt)] if view.form.status.editable else []
+    await show_step(update, context, view, lead)
+
+
+async def show_result(update: Update, context: BotContext, result: ActResult) -> None:
+    """After an action: the echo, the problems (with their fix buttons), the next step."""
+    outcome, view = result.outcome, result.view
+    if result.stale:
+        await show_step(update, context, view, [messages.STALE_BUTTON])
+        return
+    if outcome.needs_confirmation:
+        await ask_to_confirm(update, context, view, outcome.problems)
+        return
+    await show_step(update, context, view, outcome_lines(outcome), outcome.fix_buttons)
+
+
+async def ask_to_confirm(
+    update: Update, context: BotContext, view: FormView, warnings: Sequence[Problem]
+) -> None:
+    form = view.form
+    keyboard = markup(
+        [
+            [
+                button("✅ 确认提交", FormPress(FormOp.CONFIRM, form.id, form.version)),
+                button("✏ 返回修改", MenuPress(MenuOp.OPEN, form.id)),
+            ]
+        ]
+    )
+    await say(update, context, confirm_lines(warnings), keyboard)
+
+
+def _fix_label(index: int, problem: Problem) -> str:
+    field = problem.params.get("field") or problem.params.get("level2") or ""
+    label = f"✏ 修改{field}" if field else f"✏ 修改第{index + 1}个问题"
+    return label if len(label) <= 24 else label[:23] + "…"
+
+
+async def send_review(
+    update: Update, context: BotContext, form_id: int, *, may_submit: bool
+) -> None:
+    """Review.parts as separate messages; under the last: submit (when no error stands), the
+    fixes for the errors, and a way back to filling."""
+    service = context.deps.service
+    review = await in_thread(service.review, form_id)
+    view = await in_thread(service.view, form_id)
+    form = view.form
+    rows: list[list[InlineKeyboardButton]] = []
+    if may_submit and form.status.editable:
+        if review.can_submit:
+            rows.append([button("✅ 提交", FormPress(FormOp.SUBMIT, form.id, form.version))])
+        fixes: list[InlineKeyboardButton] = []
+        for index, problem in enumerate(review.errors):
+            if problem.fix_step and len(fixes) < MAX_FIX_BUTTONS:
+                try:
+                    press = JumpPress(form.id, form.version, problem.fix_step)
+                    fixes.append(button(_fix_label(index, problem), press))
+                except ValueError:
+                    continue
+        rows += rows_of(fixes, 2)
+        rows.append(
+            [
+                button("▶ 继续填写", MenuPress(MenuOp.OPEN, form.id)),
+                button(MENU_LABEL, MenuPress(MenuOp.MENU)),
+            ]
+        )
+    await send_html(update, context, review_messages(review), markup(rows))

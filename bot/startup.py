@@ -1,0 +1,210 @@
+"""Building and running the Telegram bot (`jixiao run` / `jixiao webhook`).
+
+`build_application(settings, database)` is the whole bot as a PTB Application — the same object
+the tests drive over HTTP against a fake Bot API — and `run_bot` adds what a process needs:
+logging that never shows the token, the database migrated at start, polling or PTB's webhook
+server (which answers 403 to requests without Telegram's secret-token header).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
+
+from bot import messages
+from bot.handlers import register_handlers
+from bot.handlers.common import DEPS_KEY, BotApplication, BotContext, Deps, in_thread
+from bot.handlers.start import menu_commands, set_chat_commands
+from bot.ratelimit import RetryingRateLimiter
+from bot.roles import Directory
+from bot.service import FilingService
+from bot.settings import Settings, SettingsError
+from bot.updates import PerUserOrderedProcessor
+from storage.db import Database
+
+_LOGGER = logging.getLogger(__name__)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+
+
+# --- logging -------------------------------------------------------------------------------------
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in every record (message and traceback) on the handlers it guards:
+    a URL in an error message must not leak it even if a library logs one."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.token:
+            return True
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, "<TOKEN>")
+            record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<TOKEN>")
+        return True
+
+
+def quiet_http_logs() -> None:
+    # httpx logs every request URL at INFO, and the Bot API puts the token in the URL.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure_logging(token: str) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(token))
+    quiet_http_logs()
+
+
+# --- the application -----------------------------------------------------------------------------
+
+
+def build_application(
+    settings: Settings,
+    database: Database,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> BotApplication:
+    """The bot on `database` (already migrated), talking to settings' Bot API base URL."""
+    if settings.telegram_bot_token is None:
+        raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
+    quiet_http_logs()
+    deps = Deps(
+        settings=settings,
+        database=database,
+        service=FilingService(database),
+        directory=Directory(database, settings.admin_telegram_ids),
+    )
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        tzinfo=settings.zone,
+    )
+    app: BotApplication = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(defaults)
+        .concurrent_updates(PerUserOrderedProcessor())
+        .rate_limiter(rate_limiter if rate_limiter is not None else RetryingRateLimiter())
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data[DEPS_KEY] = deps
+    register_handlers(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: BotApplication) -> None:
+    """Register the command menu: everyone's in the default scope, admins' and supervisors' in
+    their own chats."""
+    deps: Deps = app.bot_data[DEPS_KEY]
+    await app.bot.set_my_commands(menu_commands())
+    for admin_id in sorted(deps.settings.admin_telegram_ids):
+        await set_chat_commands(app.bot, admin_id, messages.ADMIN_COMMANDS)
+    for user in await in_thread(deps.directory.supervisors):
+        await set_chat_commands(app.bot, user.telegram_id, messages.SUPERVISOR_COMMANDS)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure and tell the user that their saved answers are safe."""
+    error = context.error
+    if isinstance(update, Update) and isinstance(error, Forbidden) and update.effective_user:
+        # The user blocked the bot: remember it, so reminders stop until they write again.
+        await in_thread(context.deps.directory.mark_blocked, update.effective_user.id)
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    _LOGGER.error("update %s failed", update_id, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, messages.ERROR_TEXT)
+    except TelegramError as send_error:
+        _LOGGER.warning("could not tell the user about the error: %s", send_error)
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for run_webhook / Updater.start_webhook; SettingsError when incomplete."""
+    if not settings.webhook_url:
+        raise SettingsError("WEBHOOK_URL: not set (the public https URL Telegram posts to)")
+    if settings.webhook_secret is None:
+        raise SettingsError("WEBHOOK_SECRET_TOKEN: not set (1-256 of A-Z a-z 0-9 _ -)")
+    secret = settings.webhook_secret.get_secret_value()
+    if not _SECRET.fullmatch(secret):
+        raise SettingsError("WEBHOOK_SECRET_TOKEN: use 1-256 of A-Z a-z 0-9 _ -")
+    parts = urlsplit(settings.webhook_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("WEBHOOK_URL: must be an https URL, e.g. https://example.org/tg")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": parts.path.strip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+def _fail(kind: str, message: str, code: int) -> int:
+    print(f"{kind}: {message}", file=sys.stderr)
+    return code
+
+
+def run_bot(settings: Settings, *, webhook: bool = False) -> int:
+    """Run until interrupted. Configuration problems are one line on stderr and exit 2."""
+    assert settings.telegram_bot_token is not None  # settings_or_exit(require_token=True)
+    configure_logging(settings.telegram_bot_token.get_secret_value())
+    try:
+        options = webhook_options(settings) if webhook else {}
+    except SettingsError as error:
+        return _fail("配置错误 / configuration error", str(error), 2)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = Database(settings.effective_database_url)
+    except (ArgumentError, ValueError) as error:
+        return _fail("配置错误 / configuration error", f"DATABASE_URL: {error}", 2)
+    try:
+        database.upgrade()
+    except SQLAlchemyError as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return _fail("数据库错误 / database error", first, 1)
+    try:
+        app = build_application(settings, database)
+        if webhook:
+            app.run_webhook(**options)
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    finally:
+        database.dispose()
+    return 0
+
+
+__all__ = ["build_application", "run_bot", "webhook_options"]
