@@ -226,3 +226,27 @@ async def fill_by_script(
                 f"stuck at {step}\n{driver.transcript()}"
             )
     raise AssertionError(f"no review after {limit} steps\n{driver.transcript()}")
+
+
+ROLE_BUTTONS = {"supervisor": "邀请审核人", "district": "邀请区级审核人", "staff": "邀请填报人员"}
+
+
+async def join_as(env: BotEnv, name: str, role: str, department: str | None = None) -> ChatDriver:
+    """The admin invites `name` in chat (role: supervisor, district or staff) and they join."""
+    admin = env.admin
+    await admin.say("/invite")
+    await admin.tap(ROLE_BUTTONS[role], exact=True)
+    if department is not None:
+        await admin.tap(department, exact=True)
+    person = env.person(name)
+    await person.say(f"/join {invite_code(admin.last_text)}")
+    assert "已加入" in (person.last_text or ""), person.transcript()
+    return person
+
+
+async def open_round(env: BotEnv, *departments: str, year: int = 2021) -> None:
+    admin = env.admin
+    for name in departments:
+        await admin.say(f"/newdept {name}")
+    await admin.say(f"/newround {year} {year}-03-31")
+    await admin.tap("2021 版表样")
