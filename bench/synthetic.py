@@ -25,17 +25,16 @@ def _state(definition: FormDefinition, year: int, label: str, amount: Decimal) -
             case FieldKind.PERIOD:
                 values[field.key] = Period(YearMonth(year, 1), YearMonth(year, 12))
             case FieldKind.GROUP:
-                rows = tuple(
+                groups[field.key] = tuple(
                     GroupRow(tuple((c.key, f"{c.label}{label}-{n}") for c in field.columns))
                     for n in range(3)
                 )
-                groups[field.key] = rows
                 values[done_key(StepKind.GROUP_MORE, field.key)] = "1"
             case FieldKind.INDICATORS:
                 pass
             case _:
                 values[field.key] = f"{field.label}{label}"
-    rows = []
+    rows: list[IndicatorRow] = []
     weighted = any(c.column.value == "weight" for c in definition.indicators.columns)
     level2s = list(definition.indicators.level2s())
     for number, (_, level2) in enumerate(level2s, start=1):

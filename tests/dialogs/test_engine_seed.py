@@ -3,6 +3,7 @@ definition says, the seed's defects are refused, and table B is computed from th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -185,3 +186,45 @@ def test_duplicate_direction_name_is_refused() -> None:
     filler = Filler(Engine(LAYOUT.table_c), context)
     outcome = filler.answer(DIRECTIONS[0].name)
     assert not outcome.accepted and outcome.problems[0].code is Code.DIRECTION_DUPLICATE
+
+
+LAYOUT_2023 = get_layout("2023")
+
+
+def test_seed_in_the_2023_layout_asks_the_extra_columns_and_checks_weights() -> None:
+    filler = Filler(Engine(LAYOUT_2023.table_a))
+    answers = {**TABLE_A_ANSWERS, "overall_goal": "全面完成年度宣传思想工作任务。"}
+    script = SeedScript(answers, {"key_tasks": KEY_TASKS}, TABLE_A_INDICATORS)
+    asked: set[str] = set()
+
+    def act(action: Action) -> tuple[Outcome, FormState]:
+        asked.add(filler.state.cursor.split(":")[-1])
+        return filler.act(action)
+
+    state = drive(script, filler.state, act)
+    assert {"explanation", "scoring", "weight"} <= asked  # asked only in this layout
+    weights = [r.weight for r in state.indicators if not r.not_applicable]
+    assert sum(weights, Decimal(0)) == 100
+    context = FilingContext(SEED_YEAR, SEED_DEPARTMENT, directions=_siblings(), form_id=1)
+    engine = Engine(LAYOUT_2023.table_a)
+    assert engine.handle(state, Action(ActionKind.SUBMIT, target="confirmed"), context).accepted
+    # One weight changed: the table no longer sums to 100 and cannot be submitted.
+    first = next(r for r in state.indicators if not r.not_applicable)
+    broken = [replace(r, weight=Decimal(1)) if r is first else r for r in state.indicators]
+    refused = engine.handle(
+        replace(state, indicators=tuple(broken)), Action(ActionKind.SUBMIT), context
+    )
+    assert not refused.accepted and Code.WEIGHT_SUM in [p.code for p in refused.problems]
+
+
+def test_2021_layout_never_asks_the_2023_columns() -> None:
+    filler = Filler(Engine(LAYOUT.table_a))
+    script = SeedScript(TABLE_A_ANSWERS, {"key_tasks": KEY_TASKS}, TABLE_A_INDICATORS)
+    asked: set[str] = set()
+
+    def act(action: Action) -> tuple[Outcome, FormState]:
+        asked.add(filler.state.cursor.split(":")[-1])
+        return filler.act(action)
+
+    drive(script, filler.state, act)
+    assert not {"explanation", "scoring", "weight"} & asked
