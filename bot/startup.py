@@ -61,6 +61,35 @@ class RedactToken(logging.Filter):
         return True
 
 
+_REDACTED: set[str] = set()
+
+
+def redact_token_everywhere(token: str) -> None:
+    """Redact the token from every log record when it is created, whatever logger or handler
+    (PTB itself logs the Bot API URL, token included, at DEBUG). Installed once per process."""
+    if not token or token in _REDACTED:
+        return
+    first = not _REDACTED
+    _REDACTED.add(token)
+    if not first:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's to report
+            return record
+        if any(secret in message for secret in _REDACTED):
+            for secret in _REDACTED:
+                message = message.replace(secret, "<TOKEN>")
+            record.msg, record.args = message, ()
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
 def quiet_http_logs() -> None:
     # httpx logs every request URL at INFO, and the Bot API puts the token in the URL.
     for name in ("httpx", "httpcore"):
@@ -72,7 +101,8 @@ def configure_logging(token: str) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))
+        handler.addFilter(RedactToken(token))  # tracebacks are formatted after the record
+    redact_token_everywhere(token)
     quiet_http_logs()
 
 
@@ -89,6 +119,7 @@ def build_application(
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
+    redact_token_everywhere(settings.telegram_bot_token.get_secret_value())
     deps = Deps(
         settings=settings,
         database=database,

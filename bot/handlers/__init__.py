@@ -7,7 +7,8 @@ handler only ever sees ids of its own kind; undecodable data ends at `unknown_bu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
@@ -37,7 +38,9 @@ def _data_of(kind: type[Callback]) -> Callable[[object], bool]:
     return matches
 
 
-COMMANDS: dict[str, Callable[[Update, BotContext], object]] = {
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+COMMANDS: dict[str, Handler] = {
     "start": start.start_command,
     "join": start.join_command,
     "help": start.help_command,
@@ -53,7 +56,7 @@ COMMANDS: dict[str, Callable[[Update, BotContext], object]] = {
     "newround": admin.newround_command,
 }
 
-BUTTONS: dict[type[Callback], Callable[[Update, BotContext], object]] = {
+BUTTONS: dict[type[Callback], Handler] = {
     StepPress: fill.step_press,
     JumpPress: fill.jump_press,
     MenuPress: fill.menu_press,
@@ -67,9 +70,9 @@ BUTTONS: dict[type[Callback], Callable[[Update, BotContext], object]] = {
 def register_handlers(app: BotApplication) -> None:
     app.add_handler(TypeHandler(Update, start.admit), group=-1)
     for name, callback in COMMANDS.items():
-        app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))  # type: ignore[arg-type]
+        app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
     for kind, pressed in BUTTONS.items():
-        app.add_handler(CallbackQueryHandler(pressed, pattern=_data_of(kind)))  # type: ignore[arg-type]
+        app.add_handler(CallbackQueryHandler(pressed, pattern=_data_of(kind)))
     app.add_handler(CallbackQueryHandler(start.unknown_button))
     app.add_handler(
         MessageHandler(NEW_MESSAGE & PRIVATE & filters.TEXT & ~filters.COMMAND, fill.text_answer)

@@ -35,6 +35,7 @@ from bot.render import (
 from bot.service import ActResult, FormView
 from dialogs.actions import Button
 from dialogs.catalogue import Problem
+from dialogs.steps import asked_sections
 
 MAX_FIX_BUTTONS = 4
 
@@ -98,10 +99,13 @@ async def ask_to_confirm(
     await say(update, context, confirm_lines(warnings), keyboard)
 
 
+def _short(label: str, limit: int = 24) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def _fix_label(index: int, problem: Problem) -> str:
     field = problem.params.get("field") or problem.params.get("level2") or ""
-    label = f"✏ 修改{field}" if field else f"✏ 修改第{index + 1}个问题"
-    return label if len(label) <= 24 else label[:23] + "…"
+    return _short(f"✏ 修改{field}" if field else f"✏ 修改第{index + 1}个问题")
 
 
 async def send_review(
@@ -126,6 +130,12 @@ async def send_review(
                 except ValueError:
                     continue
         rows += rows_of(fixes, 2)
+        # 修改某一部分: jump to a section's first step; after it the engine returns to review.
+        sections = [
+            button(_short(f"✏ {section.label}"), JumpPress(form.id, form.version, section.key))
+            for section in asked_sections(view.definition)
+        ]
+        rows += rows_of(sections, 2)
         rows.append(
             [
                 button("▶ 继续填写", MenuPress(MenuOp.OPEN, form.id)),

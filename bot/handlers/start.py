@@ -65,8 +65,12 @@ def _is_join_attempt(update: Update) -> bool:
 async def point_to_private_chat(update: Update, context: BotContext) -> None:
     """In a group only commands get an answer (one short line), so the bot never chats there."""
     message = update.message
-    if message is None or not (message.text or "").startswith("/"):
+    text = message.text or "" if message is not None else ""
+    if message is None or not text.startswith("/"):
         return
+    command = text.split(maxsplit=1)[0]
+    if "@" in command and command.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+        return  # a command for another bot in the same group
     await message.reply_text(messages.GROUP_REDIRECT.format(link=private_link(context)))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,25 +63,39 @@ def open_forms(
     return [form for form in found if form.status.editable]
 
 
+@dataclass(frozen=True)
+class Planned:
+    added: int  # new rows (the others were planned before)
+    users: frozenset[int]  # who is reminded
+    forms: frozenset[int]  # of which forms
+
+
 def schedule_for_departments(
     session: Session,
     round_: Round,
-    department_ids: Iterable[int],
+    department_ids: Iterable[int] | None,
     due_at: datetime,
     kind: str,
     now: datetime,
-) -> int:
-    """Log one reminder per (reachable staff member, open form); returns the new rows."""
+) -> Planned:
+    """Log one reminder per (reachable staff member, open form) of the departments (None: of
+    every department)."""
+    if department_ids is None:
+        department_ids = [d.id for d in DepartmentRepository(session).list_all()]
     log = ReminderLogRepository(session)
     added = 0
+    users: set[int] = set()
+    forms: set[int] = set()
     for department_id in department_ids:
         staff = reachable_staff(session, department_id)
         if not staff:
             continue
         for form in open_forms(session, department_id, round_.id, now):
+            forms.add(form.id)
             for user in staff:
+                users.add(user.id)
                 added += log.schedule(user.id, form.id, round_.id, due_at, kind, now=now)
-    return added
+    return Planned(added, frozenset(users), frozenset(forms))
 
 
 class Planner:
@@ -109,10 +124,8 @@ class Planner:
             if key in self._planned:
                 continue
             with self.database.transaction() as session:
-                departments = [d.id for d in DepartmentRepository(session).list_all()]
-                added += schedule_for_departments(
-                    session, round_, departments, due.due_at, due.kind, now
-                )
+                planned = schedule_for_departments(session, round_, None, due.due_at, due.kind, now)
+            added += planned.added
             self._planned.add(key)
             _LOGGER.info("round %s: planned %s (%s)", round_.id, due.kind, due.due_at.isoformat())
         return added
@@ -123,11 +136,13 @@ class Planner:
             return None
         return latest_due(round_.deadline, round_.policy, self.zone, now, catch_up=self.catch_up)
 
-    def plan_manual(self, round_: Round, department_ids: Iterable[int], now: datetime) -> datetime:
-        """Plan a reminder asked for now (/remind) for the departments' open forms; returns when
-        it goes out (now, or when the quiet hours end). Repeating it within the minute plans
-        nothing more."""
+    def plan_manual(
+        self, round_: Round, department_ids: Iterable[int] | None, now: datetime
+    ) -> tuple[datetime, Planned]:
+        """Plan a reminder asked for now (/remind) for the departments' open forms (None: all);
+        returns when it goes out (now, or when the quiet hours end) and whom it reaches.
+        Repeating it within the same minute plans nothing more."""
         due_at = manual_due(now, round_.policy, self.zone)
         with self.database.transaction() as session:
-            schedule_for_departments(session, round_, department_ids, due_at, MANUAL, now)
-        return due_at
+            planned = schedule_for_departments(session, round_, department_ids, due_at, MANUAL, now)
+        return due_at, planned

@@ -89,6 +89,13 @@ class RoundReport:
     def blocked_count(self) -> int:
         return sum(len(d.blocked) for d in self.departments)
 
+    def only(self, department_ids: Collection[int] | None) -> RoundReport:
+        """The same report limited to some departments (None: all)."""
+        if department_ids is None:
+            return self
+        kept = tuple(d for d in self.departments if d.department.id in department_ids)
+        return RoundReport(self.round, kept, self.deadline_passed)
+
 
 def round_report(
     session: Session, round_: Round, now: datetime, department_ids: Collection[int] | None = None

@@ -5,7 +5,7 @@ The kinds are stable strings because they are part of the reminder log's unique 
 (due_at, kind) pairs from the same round, so planning the same reminder twice is a no-op.
 
   before_<N>d   N days before the deadline, at the deadline's time of day (local wall clock)
-  on_day        the morning of the deadline's day: when the quiet hours end (08:00 by default)
+  on_day        the morning of the deadline's day: 08:00, or when the quiet hours end if later
   overdue_<k>   k × overdue_every_days days after the deadline, k = 1 … overdue_max
 
 A time inside the quiet hours moves to the end of those quiet hours (the next morning). When two
@@ -26,6 +26,7 @@ from storage.records import ReminderPolicy
 ON_DAY = "on_day"
 MANUAL = "manual"
 DEFAULT_CATCH_UP = timedelta(days=1)
+ON_DAY_TIME = time(8, 0)  # the start of a working day; moved out of quiet hours like the rest
 
 
 def before_kind(days: int) -> str:
@@ -78,11 +79,6 @@ def leave_quiet_hours(moment: datetime, policy: ReminderPolicy, zone: ZoneInfo) 
     return _at(day, policy.quiet_end, zone)
 
 
-def morning(policy: ReminderPolicy) -> time:
-    """When messages may start on a day: the end of the quiet hours (midnight without them)."""
-    return policy.quiet_end if has_quiet_hours(policy) else time(0, 0)
-
-
 def reminder_times(deadline: datetime, policy: ReminderPolicy, zone: ZoneInfo) -> tuple[Due, ...]:
     """Every reminder moment of a round, ordered by `due_at` (strictly increasing)."""
     local_deadline = _local(deadline, zone)
@@ -91,8 +87,8 @@ def reminder_times(deadline: datetime, policy: ReminderPolicy, zone: ZoneInfo) -
     for days in sorted({d for d in policy.days_before if d > 0}, reverse=True):
         nominal.append((_localize(wall - timedelta(days=days), zone), before_kind(days)))
     if policy.remind_on_day:
-        start = _at(local_deadline.date(), morning(policy), zone)
-        if start < deadline:  # a deadline before the morning has no "on the day"
+        start = _at(local_deadline.date(), ON_DAY_TIME, zone)
+        if leave_quiet_hours(start, policy, zone) < deadline:  # none for an early deadline
             nominal.append((start, ON_DAY))
     for number in range(1, policy.overdue_max + 1):
         later = wall + timedelta(days=number * policy.overdue_every_days)

@@ -110,7 +110,7 @@ async def test_staff_cannot_touch_another_department(tmp_path: Path) -> None:
             assert who.last_document is not None and who.last_document.document is not None
             assert who.last_document.document.filename == f"2021_{X}_绩效目标表.xlsx"
         assert messages.NOT_ALLOWED in await forge(x, f"e:{y_department}")
-        assert messages.NOT_ALLOWED in await forge(supervisor, f"m:c:{form_y}")
+        assert messages.NOT_STAFF in await forge(supervisor, f"m:c:{form_y}")
 
 
 async def test_group_chat_points_to_the_private_chat(tmp_path: Path) -> None:
@@ -123,6 +123,7 @@ async def test_group_chat_points_to_the_private_chat(tmp_path: Path) -> None:
         assert len(replies) == 1 and "私聊" in (replies[0].visible_text or "")
         assert "t.me/" in (replies[0].visible_text or "")
         assert await in_group.say("随便聊聊", expect_reply=False) == []
+        assert await in_group.say("/fill@some_other_bot", expect_reply=False) == []
 
 
 async def test_repeated_and_stale_buttons_change_nothing(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.service import FormView
 from dialogs.state import FormState, FormStatus
+from storage.db import Database
 from tests.support.bot import BotEnv, fill_by_script, invite_code
 from tests.support.scripted import SeedScript
 from tests.support.seed import (
@@ -153,6 +154,12 @@ async def submit_table_a(env: BotEnv, staff: ChatDriver, form_id: int) -> None:
     review = await staff.say("/review")
     assert review and all(len(m.visible_text or "") <= 4096 for m in review)
     assert "预览（1/" in texts(review) and "✓ 没有错误" in texts(review)
+    # 修改某一部分 from the review: the answer is re-entered and the user is back at review
+    await staff.tap("✏ 部门职责概述")
+    assert "当前：（一）" in (staff.last_text or "")
+    edited = texts(await staff.say(str(TABLE_A_ANSWERS["duties"])))
+    assert "预览与提交" in edited, edited
+    await staff.say("/review")
     await staff.tap("✅ 提交")
     await staff.tap("确认提交")
     assert (await env.form(form_id)).status is FormStatus.SUBMITTED
@@ -185,3 +192,20 @@ async def test_seed_department_filled_entirely_through_chat(tmp_path: Path) -> N
         assert staff.last_document is not None
         assert staff.last_document.document is not None
         assert staff.last_document.document.filename == EXPORT_NAME
+
+
+@pytest.mark.parametrize(
+    "storage_template",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+async def test_pause_and_restart_on_postgresql(tmp_path: Path, db: Database) -> None:
+    async with BotEnv.running(tmp_path, database=db) as env:
+        staff = await invite_people(env)
+        form_id = await table_a_budget_with_the_seed_mismatch(env, staff)
+        assert "已暂停" in texts(await staff.say("/cancel"))
+        await env.restart()
+        resumed = texts(await staff.say("/fill"))
+        assert "已完成 1/" in resumed and "部门职责概述" in resumed, resumed
+        await blank_answer(staff, await env.view(form_id))
+        assert "✓ 部门职责概述" in texts(await staff.say(str(TABLE_A_ANSWERS["duties"])))

@@ -17,7 +17,7 @@ import contextlib
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,9 @@ def quick_limiter() -> RetryingRateLimiter:
     return RetryingRateLimiter(base_delay=0.02, max_delay=0.1, pacing=Pacing.off())
 
 
-def make_settings(fake: FakeBotApi, database: Database, admins: list[int], **extra: Any) -> Settings:
+def make_settings(
+    fake: FakeBotApi, database: Database, admins: list[int], **extra: Any
+) -> Settings:
     values: dict[str, Any] = {
         "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
         "TELEGRAM_API_BASE_URL": fake.api_base_url,
@@ -110,6 +112,8 @@ class BotEnv:
         stack = contextlib.AsyncExitStack()
         await stack.enter_async_context(running_polling(self.app))
         self._running = stack
+        if self.app.post_init is not None:
+            await self.app.post_init(self.app)  # run_polling would call it; running_polling not
         for driver in self.drivers:
             driver.app = self.app
 
@@ -199,7 +203,7 @@ async def fill_by_script(
     driver: ChatDriver,
     form_id: int,
     script: SeedScript,
-    hooks: dict[str, Hook] | None = None,
+    hooks: Mapping[str, Hook] | None = None,
     limit: int = 400,
 ) -> FormView:
     """Answer steps until the review step. `hooks` run once when their step address comes up

@@ -1,0 +1,380 @@
+"""Chat commands of the reminders: /status, /remind, /policy, and the review buttons.
+
+  /status [年度]   the round department by department, overdue first (staff: their own)
+  /remind          remind every unfinished form in the supervisor's departments now
+  /policy [设置]   show or change the round's deadline and reminder policy (bot/reminders/policy)
+  rv:s:<form>          show a submitted form with [通过] [退回修改]
+  rv:a:<form>:<ver>    approve it          rv:r:<form>:<ver>  return it (the comment follows)
+  rv:x                 cancel a return
+
+`register(application)` puts them at the front of handler group 0, ahead of what
+bot/handlers registers there (the simple /status they replace, the unknown-button and free-text
+catch-alls); the handlers find the runtime that `install_reminders` left in bot_data. Behind the
+gate of bot/handlers/start.py (group -1) the actor is already identified and the button already
+answered; without it (tests of this package alone) the handlers do both themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import messages
+from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
+from bot.reminders import review_flow
+from bot.reminders.jobs import RUNTIME_KEY, ReminderRuntime, runtime_of
+from bot.reminders.policy import EXAMPLE, PolicyError, parse_settings
+from bot.reminders.report import RoundReport, round_report
+from bot.reminders.schedule import next_due
+from bot.reminders.texts import local_text, remaining_text, render, shorten, split_messages
+from bot.render import review_messages
+from bot.roles import Actor
+from bot.service import FilingService
+from storage.records import ReminderPolicy, Role, Round
+from storage.repos import RoundRepository
+
+REVIEW_PATTERN = r"^rv:"
+_SHOW = re.compile(r"rv:s:(\d{1,12})")
+_DECIDE = re.compile(r"rv:([ar]):(\d{1,12}):(\d{1,12})")
+CANCEL = "rv:x"
+MAX_REVIEW_BUTTONS = 10
+REVIEWERS_ONLY = "这个命令供审核人和管理员使用。"
+POLICY_EDITORS = frozenset({Role.ADMIN, Role.DISTRICT_SUPERVISOR, Role.SUPERVISOR})
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any], *, group: int = 0) -> None:
+    """Add the handlers in front of `group` (in a group only the first matching handler runs)."""
+    new_message = filters.UpdateType.MESSAGE  # an edited old message is not a new command
+    awaiting = new_message & filters.TEXT & ~filters.COMMAND & _AwaitingComment(application)
+    handlers: list[BaseHandler[Any, Any, Any]] = [
+        CommandHandler("status", status_command, filters=new_message),
+        CommandHandler("remind", remind_command, filters=new_message),
+        CommandHandler("policy", policy_command, filters=new_message),
+        CallbackQueryHandler(review_pressed, pattern=REVIEW_PATTERN),
+        MessageHandler(awaiting, comment_received),
+    ]
+    for handler in handlers:
+        application.add_handler(handler, group)  # creates the group, checks the handler
+    in_group = application.handlers[group]
+    application.handlers[group] = handlers + [h for h in in_group if h not in handlers]
+
+
+class _AwaitingComment(filters.MessageFilter):
+    """Matches only a supervisor's text while a return comment is asked of them, so the
+    filling handlers of the same group still get everybody else's text."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        super().__init__(name="awaiting_return_comment")
+        self.application = application
+
+    def filter(self, message: Message) -> bool:
+        runtime = self.application.bot_data.get(RUNTIME_KEY)
+        user = message.from_user
+        return (
+            isinstance(runtime, ReminderRuntime)
+            and user is not None
+            and user.id in runtime.pending_comments
+        )
+
+
+# --- who is asking ---------------------------------------------------------------------------
+
+
+async def _actor(update: Update, context: BotContext) -> Actor | None:
+    """The gate's actor, or (without the gate) the user identified here."""
+    known = getattr(context, "actor", None)
+    if isinstance(known, Actor):
+        return known
+    user = update.effective_user
+    if user is None:
+        return None
+    runtime = runtime_of(context.application)
+    actor = await in_thread(runtime.directory.identify, user.id, user.full_name[:64])
+    if actor is None:
+        await say(update, context, [messages.NOT_ALLOWED])
+    return actor
+
+
+def _scope(actor: Actor) -> frozenset[int] | None:
+    """Departments the actor follows (None: all)."""
+    if actor.sees_all:
+        return None
+    if actor.role is Role.STAFF:
+        department = actor.user.department_id
+        return frozenset() if department is None else frozenset({department})
+    return actor.overseen
+
+
+def _is_reviewer(actor: Actor) -> bool:
+    return actor.role is not Role.STAFF
+
+
+def _round(runtime: ReminderRuntime, args: list[str]) -> Round | None:
+    """The latest open round, or the open round of the year given as first argument."""
+    with runtime.database.transaction() as session:
+        rounds = RoundRepository(session)
+        if args and re.fullmatch(r"\d{4}", args[0]):
+            year = int(args[0])
+            return next((r for r in reversed(rounds.list_open()) if r.year == year), None)
+        return rounds.latest_open()
+
+
+# --- /status -----------------------------------------------------------------------------------
+
+
+async def status_command(update: Update, context: BotContext) -> None:
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    runtime = runtime_of(context.application)
+    round_ = await in_thread(_round, runtime, list(context.args or []))
+    if round_ is None:
+        await say(update, context, [messages.NO_ROUND])
+        return
+    scope = _scope(actor)
+    if scope == frozenset():
+        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
+        return
+    report = await in_thread(_report, runtime, round_, scope)
+    text = render(
+        "status",
+        report=report,
+        deadline=local_text(round_.deadline, runtime.zone),
+        remaining=remaining_text(round_.deadline, runtime.clock.now()),
+    )
+    keyboard = _review_keyboard(report) if _is_reviewer(actor) else None
+    await send_html(update, context, split_messages(text), keyboard)
+
+
+def _report(runtime: ReminderRuntime, round_: Round, scope: frozenset[int] | None) -> RoundReport:
+    with runtime.database.transaction() as session:
+        return round_report(session, round_, runtime.clock.now(), scope)
+
+
+def _review_keyboard(report: RoundReport) -> InlineKeyboardMarkup | None:
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"📝 审核：{shorten(department.name, 12)} · {shorten(form.name, 14)}",
+                callback_data=f"rv:s:{form.form_id}",
+            )
+        ]
+        for department, form in report.awaiting_review[:MAX_REVIEW_BUTTONS]
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+# --- /remind -----------------------------------------------------------------------------------
+
+
+async def remind_command(update: Update, context: BotContext) -> None:
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    if not _is_reviewer(actor):
+        await say(update, context, [REVIEWERS_ONLY])
+        return
+    runtime = runtime_of(context.application)
+    round_ = await in_thread(_round, runtime, list(context.args or []))
+    if round_ is None:
+        await say(update, context, [messages.NO_ROUND])
+        return
+    now = runtime.clock.now()
+    due_at, planned = await in_thread(runtime.planner.plan_manual, round_, _scope(actor), now)
+    if not planned.users:
+        await say(update, context, ["所管部门没有需要提醒的未完成表格。"])
+        return
+    reply = f"已安排提醒：{len(planned.users)} 位填报人员，{len(planned.forms)} 张未完成的表格。"
+    if due_at > now:
+        reply += f"\n现在是免打扰时段，提醒将于 {local_text(due_at, runtime.zone)} 发出。"
+    await say(update, context, [reply])
+    if due_at <= now:
+        context.application.create_task(runtime.dispatch_now(), name="reminders:remind")
+
+
+# --- /policy -----------------------------------------------------------------------------------
+
+
+async def policy_command(update: Update, context: BotContext) -> None:
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    runtime = runtime_of(context.application)
+    args = list(context.args or [])
+    round_ = await in_thread(_round, runtime, args[:1])
+    if round_ is None:
+        await say(update, context, [messages.NO_ROUND])
+        return
+    if args and re.fullmatch(r"\d{4}", args[0]):
+        args = args[1:]
+    changed = bool(args)
+    if changed:
+        if actor.role not in POLICY_EDITORS:
+            await say(update, context, [REVIEWERS_ONLY])
+            return
+        try:
+            policy, deadline = parse_settings(
+                " ".join(args), round_.policy, round_.deadline, runtime.zone
+            )
+        except PolicyError as error:
+            await say(update, context, [str(error)])
+            return
+        round_ = await in_thread(_save_policy, runtime, round_, policy, deadline)
+    now = runtime.clock.now()
+    upcoming = next_due(round_.deadline, round_.policy, runtime.zone, now)
+    text = render(
+        "policy",
+        round_title=round_.title,
+        deadline=local_text(round_.deadline, runtime.zone),
+        policy=round_.policy,
+        next_time=local_text(upcoming.due_at, runtime.zone) if upcoming else "",
+        example=EXAMPLE,
+        changed=changed,
+    )
+    await send_html(update, context, [text])
+
+
+def _save_policy(
+    runtime: ReminderRuntime, round_: Round, policy: ReminderPolicy, deadline: datetime
+) -> Round:
+    with runtime.database.transaction() as session:
+        rounds = RoundRepository(session)
+        if deadline != round_.deadline:
+            rounds.set_deadline(round_.id, deadline)
+        return rounds.set_policy(round_.id, policy)
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+async def review_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    if not isinstance(getattr(context, "actor", None), Actor):  # no gate answered it
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    runtime = runtime_of(context.application)
+    data = query.data or ""
+    if data == CANCEL:
+        runtime.pending_comments.pop(actor.user.telegram_id, None)
+        await drop_keyboard(query)
+        await say(update, context, ["已取消退回。"])
+        return
+    if show := _SHOW.fullmatch(data):
+        await _show_card(update, context, runtime, actor, int(show.group(1)))
+        return
+    decide = _DECIDE.fullmatch(data)
+    if decide is None:
+        return
+    op, form_id, version = decide.group(1), int(decide.group(2)), int(decide.group(3))
+    await drop_keyboard(query)
+    if op == "r":
+        runtime.pending_comments[actor.user.telegram_id] = (form_id, version)
+        cancel = InlineKeyboardMarkup([[InlineKeyboardButton("取消退回", callback_data=CANCEL)]])
+        await say(update, context, ["请直接发送退回意见（一条消息），填报人员会收到。"], cancel)
+        return
+    now = runtime.clock.now()
+    try:
+        done = await in_thread(
+            review_flow.approve, runtime.database, actor, form_id, version, now, runtime.zone
+        )
+    except review_flow.ReviewError as error:
+        await say(update, context, [str(error)])
+        return
+    await _confirm(update, context, runtime, done, "✅ 已审核通过")
+
+
+async def _show_card(
+    update: Update, context: BotContext, runtime: ReminderRuntime, actor: Actor, form_id: int
+) -> None:
+    try:
+        card = await in_thread(review_flow.review_card, runtime.database, actor, form_id)
+    except review_flow.ReviewError as error:
+        await say(update, context, [str(error)])
+        return
+    review = await in_thread(FilingService(runtime.database).review, form_id)
+    header = render(
+        "review_card",
+        department=card.department,
+        form=card.progress,
+        round_title=card.round_title,
+        updated_by=card.updated_by,
+        updated_at=local_text(card.form.updated_at, runtime.zone),
+    )
+    version = card.form.version
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ 通过", callback_data=f"rv:a:{form_id}:{version}"),
+                InlineKeyboardButton("↩️ 退回修改", callback_data=f"rv:r:{form_id}:{version}"),
+            ]
+        ]
+    )
+    await send_html(update, context, [header, *review_messages(review)], keyboard)
+
+
+async def comment_received(update: Update, context: BotContext) -> None:
+    """The supervisor's return comment (only while one is asked of them, see the filter)."""
+    runtime = runtime_of(context.application)
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    pending = runtime.pending_comments.pop(user.id, None)
+    actor = await _actor(update, context)
+    if pending is None or actor is None:
+        raise ApplicationHandlerStop
+    form_id, version = pending
+    now = runtime.clock.now()
+    try:
+        done = await in_thread(
+            review_flow.return_for_changes,
+            runtime.database,
+            actor,
+            form_id,
+            version,
+            message.text or "",
+            now,
+            runtime.zone,
+        )
+    except review_flow.ReviewError as error:
+        if str(error) == review_flow.EMPTY_COMMENT:
+            runtime.pending_comments[user.id] = pending  # ask again
+        await say(update, context, [str(error)])
+        raise ApplicationHandlerStop from None
+    await _confirm(update, context, runtime, done, "↩️ 已退回修改")
+    raise ApplicationHandlerStop
+
+
+async def _confirm(
+    update: Update,
+    context: BotContext,
+    runtime: ReminderRuntime,
+    done: review_flow.ReviewDone,
+    what: str,
+) -> None:
+    lines = [f"{what}：{done.department} · {done.form_name}"]
+    if done.notified:
+        when = "" if done.notice_at <= runtime.clock.now() else "，将于免打扰时段结束后"
+        lines.append(f"已通知 {done.notified} 位填报人员{when}。")
+    else:
+        lines.append("⚠ 该部门没有能收到消息的填报人员，请另行通知。")
+    await say(update, context, lines)
+    context.application.create_task(runtime.dispatch_now(), name="reminders:review")
