@@ -13,6 +13,9 @@ permission. The server re-derives what a button means when it is pressed:
   e:<department>             export a department
   i:<role> | i:<role>:<department>   invite: pick a department / create the code (d: none)
   n:<year>:<yyyymmdd>:<layout>       create a round with that layout
+  x:<1|0>                    apply / drop the workbook this user sent for import (the file
+                             itself is held server-side for that user only)
+  e:0                        export every department the user may see (the round workbook)
 
 A form button is honoured only while the form is still at <version> (so a stale, repeated or
 forged button never changes data), and every id is re-checked against the user's rights.
@@ -105,7 +108,21 @@ class RoundPress:
     layout: str
 
 
-Callback = StepPress | JumpPress | FormPress | MenuPress | ExportPress | InvitePress | RoundPress
+@dataclass(frozen=True)
+class ImportPress:
+    apply: bool
+
+
+Callback = (
+    StepPress
+    | JumpPress
+    | FormPress
+    | MenuPress
+    | ExportPress
+    | InvitePress
+    | RoundPress
+    | ImportPress
+)
 
 _NUMBER = r"(0|[1-9][0-9]{0,11})"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -118,6 +135,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("e", rf"e:{_NUMBER}"),
         ("i", rf"i:([sdt])(?::{_NUMBER})?"),
         ("n", r"n:([0-9]{4}):([0-9]{8}):([A-Za-z0-9_-]{1,16})"),
+        ("x", r"x:([01])"),
     )
 )
 
@@ -138,6 +156,8 @@ def encode(callback: Callback) -> str:
             data = f"i:{ROLE_CODES[role]}" + (f":{department_id or 0}" if create else "")
         case RoundPress(year, deadline, layout):
             data = f"n:{year}:{deadline:%Y%m%d}:{layout}"
+        case ImportPress(apply):
+            data = f"x:{int(apply)}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -167,6 +187,8 @@ def decode(data: str | None) -> Callback | None:
             if g[1] is None:
                 return InvitePress(role)
             return InvitePress(role, int(g[1]) or None, create=True)
+        if kind == "x":
+            return ImportPress(g[0] == "1")
         try:
             deadline = date(int(g[1][:4]), int(g[1][4:6]), int(g[1][6:]))
         except ValueError:

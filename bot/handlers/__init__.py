@@ -13,12 +13,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.handlers import admin, export, fill, review, start, status
+from bot.handlers import admin, export, fill, imports, review, start, status
 from bot.handlers.common import BotApplication, BotContext
 from bot.keyboards import (
     Callback,
     ExportPress,
     FormPress,
+    ImportPress,
     InvitePress,
     JumpPress,
     MenuPress,
@@ -64,6 +65,7 @@ BUTTONS: dict[type[Callback], Handler] = {
     ExportPress: export.export_press,
     InvitePress: admin.invite_press,
     RoundPress: admin.round_press,
+    ImportPress: imports.import_press,
 }
 
 
@@ -76,6 +78,9 @@ def register_handlers(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(start.unknown_button))
     app.add_handler(
         MessageHandler(NEW_MESSAGE & PRIVATE & filters.TEXT & ~filters.COMMAND, fill.text_answer)
+    )
+    app.add_handler(
+        MessageHandler(NEW_MESSAGE & PRIVATE & filters.Document.ALL, imports.document_received)
     )
     app.add_handler(MessageHandler(NEW_MESSAGE & PRIVATE & filters.COMMAND, start.help_command))
     app.add_handler(MessageHandler(NEW_MESSAGE & PRIVATE, fill.other_message))

@@ -1,48 +1,89 @@
-"""/export: a department's workbook (表A, 表B computed, one sheet per 表C) as an xlsx document.
+"""/export: a department's workbook (表A, 表B computed, one sheet per 表C) as an xlsx document,
+or, for a supervisor, the round's consolidated workbook of every department they may see.
 
-Staff get their own department's; supervisors pick one of the departments they may see. The
-department id of a pressed button is re-checked, so a forged id gets nothing.
+Staff get their own department's; supervisors pick a department or "all". The department id of
+a pressed button is re-checked, so a forged id gets nothing. While a workbook is built the chat
+shows "sending a file…"; a round of many departments also gets a progress message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot import messages
 from bot.handlers.common import BotContext, chat_id_of, drop_keyboard, in_thread, say
 from bot.keyboards import ExportPress, button, decode, markup
+from bot.roles import Actor
 from bot.service import FilingService
-from storage.records import Round
+from dialogs.filing import DepartmentFiling
+from dialogs.loader import get_layout
+from exports import department_workbook
+from exports.consolidated import consolidated_workbook
+from exports.names import consolidated_file_name, department_file_name
+from storage.records import Department, Round
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CHOICES = 90  # Telegram allows 100 buttons per keyboard
+ALL_DEPARTMENTS = 0  # ExportPress(0): the consolidated workbook of the user's departments
+PROGRESS_EVERY = 10  # departments between two edits of the progress message
 
 
 def workbook(service: FilingService, department_id: int, round_: Round) -> tuple[str, bytes]:
     """File name and bytes (blocking: runs in a thread)."""
-    from exports import department_workbook
-    from exports.names import department_file_name
-
     filing = service.department_filing(department_id, round_.id)
     return department_file_name(filing.year, filing.department), department_workbook(filing)
+
+
+async def _upload_action(update: Update, context: BotContext) -> None:
+    with contextlib.suppress(TelegramError):  # cosmetic: never fail an export over it
+        await context.bot.send_chat_action(chat_id_of(update), ChatAction.UPLOAD_DOCUMENT)
 
 
 async def send_export(
     update: Update, context: BotContext, department_id: int, round_: Round
 ) -> None:
-    try:
-        name, data = await in_thread(workbook, context.deps.service, department_id, round_)
-    except ImportError:
-        _LOGGER.exception("the exports package is not available")
-        await say(update, context, ["导出功能暂不可用，请稍后再试。"])
-        return
+    await _upload_action(update, context)
+    name, data = await in_thread(workbook, context.deps.service, department_id, round_)
     await context.bot.send_document(
         chat_id_of(update),
         document=data,
         filename=name,
         caption=f"{round_.year}年绩效目标表（表A、表B、表C）",
+    )
+
+
+async def send_round_export(
+    update: Update, context: BotContext, departments: list[Department], round_: Round
+) -> None:
+    """The consolidated workbook, loading one department at a time so progress can be shown."""
+    service = context.deps.service
+    total = len(departments)
+    progress = await context.bot.send_message(
+        chat_id_of(update), f"正在生成 {round_.year} 年汇总表（0/{total} 个部门）…"
+    )
+    filings: list[DepartmentFiling] = []
+    for number, department in enumerate(departments, start=1):
+        filings.append(await in_thread(service.department_filing, department.id, round_.id))
+        if number % PROGRESS_EVERY == 0 and number < total:
+            await _upload_action(update, context)
+            with contextlib.suppress(TelegramError):
+                await progress.edit_text(
+                    f"正在生成 {round_.year} 年汇总表（{number}/{total} 个部门）…"
+                )
+    await _upload_action(update, context)
+    data = await in_thread(consolidated_workbook, get_layout(round_.layout), filings)
+    with contextlib.suppress(TelegramError):
+        await progress.edit_text(f"✓ 汇总表已生成（{total} 个部门）。")
+    await context.bot.send_document(
+        chat_id_of(update),
+        document=data,
+        filename=consolidated_file_name(round_.year),
+        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态",
     )
 
 
@@ -60,8 +101,13 @@ async def export_command(update: Update, context: BotContext) -> None:
     if len(departments) == 1:
         await send_export(update, context, departments[0].id, round_)
         return
-    buttons = [[button(d.name, ExportPress(d.id))] for d in departments[:MAX_CHOICES]]
-    await say(update, context, ["请选择要导出的部门："], markup(buttons))
+    rows = [[button(f"📊 全部 {len(departments)} 个部门（汇总表）", ExportPress(ALL_DEPARTMENTS))]]
+    rows += [[button(d.name, ExportPress(d.id))] for d in departments[:MAX_CHOICES]]
+    await say(update, context, ["请选择要导出的部门，或导出全部部门的汇总表："], markup(rows))
+
+
+async def _scope(actor: Actor, context: BotContext) -> list[Department]:
+    return await in_thread(context.deps.directory.departments, actor)
 
 
 async def export_press(update: Update, context: BotContext) -> None:
@@ -70,13 +116,21 @@ async def export_press(update: Update, context: BotContext) -> None:
     press = decode(query.data)
     assert isinstance(press, ExportPress)
     directory = context.deps.directory
-    department = await in_thread(directory.department, press.department_id)
-    if department is None or not context.me.may_view(department.id):
-        await say(update, context, [messages.NOT_ALLOWED])
-        return
     round_ = await in_thread(directory.current_round)
     if round_ is None:
         await say(update, context, [messages.NO_ROUND])
+        return
+    if press.department_id == ALL_DEPARTMENTS:
+        departments = await _scope(context.me, context)
+        if context.me.fills or not departments:
+            await say(update, context, [messages.NOT_ALLOWED])
+            return
+        await drop_keyboard(query)
+        await send_round_export(update, context, departments, round_)
+        return
+    department = await in_thread(directory.department, press.department_id)
+    if department is None or not context.me.may_view(department.id):
+        await say(update, context, [messages.NOT_ALLOWED])
         return
     await drop_keyboard(query)
     await send_export(update, context, department.id, round_)

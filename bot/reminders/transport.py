@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
+from bot.ratelimit import RetryingRateLimiter
 from bot.ratelimit import _retry_seconds as retry_seconds
 
 
@@ -57,16 +58,18 @@ class Transport(Protocol):
         ...
 
 
+NO_RETRIES = -1
 _GONE_CHAT = ("chat not found", "user is deactivated", "peer_id_invalid")
 
 
 class TelegramTransport:
     """Sends through a PTB `Bot` (the application's, so it shares its HTTP pool).
 
-    When the bot is an ExtBot with a rate limiter, `rate_limit_args=0` asks it not to retry
-    on its own (bot/ratelimit.py reads it as max_retries): `PacedTransport` retries a 429 for
-    that chat only, and a timeout is retried by the dispatcher after the claim lease, which
-    keeps the single place where a possible duplicate is decided.
+    Behind bot/ratelimit.py's RetryingRateLimiter, each send asks it not to retry on its own
+    (`rate_limit_args` is its max_retries; PTB drops a falsy value, hence -1): PacedTransport
+    retries a 429 for that chat only, and a timeout is retried by the dispatcher after the
+    claim lease, which keeps one place deciding a possible duplicate. Any other limiter is left
+    alone (PTB's AIORateLimiter would read -1 as "no attempt at all").
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -74,8 +77,8 @@ class TelegramTransport:
 
     async def send(self, message: OutgoingMessage) -> None:
         extra: dict[str, Any] = {}
-        if isinstance(self.bot, ExtBot) and self.bot.rate_limiter is not None:
-            extra["rate_limit_args"] = 0
+        if isinstance(self.bot, ExtBot) and isinstance(self.bot.rate_limiter, RetryingRateLimiter):
+            extra["rate_limit_args"] = NO_RETRIES
         keyboard = None
         if message.buttons:
             keyboard = InlineKeyboardMarkup(

@@ -16,6 +16,7 @@ from bot.keyboards import (
     ExportPress,
     FormOp,
     FormPress,
+    ImportPress,
     InvitePress,
     JumpPress,
     MenuOp,
@@ -59,6 +60,9 @@ BIG = 999_999_999_999
         InvitePress(Role.STAFF, 9, create=True),
         InvitePress(Role.DISTRICT_SUPERVISOR, None, create=True),
         RoundPress(2021, date(2021, 3, 31), "2023"),
+        ImportPress(True),
+        ImportPress(False),
+        ExportPress(0),
     ],
 )
 def test_callback_ids_round_trip_within_64_bytes(callback: object) -> None:
@@ -77,7 +81,8 @@ def test_callback_ids_round_trip_within_64_bytes(callback: object) -> None:
         "s:01:0:0",
         "s:1:1:1000",
         "s:1:1:1:1",
-        "x:1",
+        "x:2",
+        "x:1:1",
         "m:z",
         "i:a",
         "n:2021:20210231:2021",
