@@ -26,12 +26,18 @@ STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("join", "使用邀请码加入"),
     ("help", "使用说明"),
 )
-SUPERVISOR_COMMANDS: tuple[tuple[str, str], ...] = (("invite", "生成填报人员邀请码"),)
+SUPERVISOR_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("invite", "生成填报人员邀请码"),
+    ("remind", "立即提醒未完成的部门"),
+    ("policy", "设置提醒规则"),
+)
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", "管理菜单"),
     ("invite", "生成邀请码"),
     ("newdept", "新建部门"),
     ("newround", "新建填报轮次"),
+    ("remind", "立即提醒未完成的部门"),
+    ("policy", "设置提醒规则"),
 )
 
 JOIN_EXPLANATION = (

@@ -25,6 +25,8 @@ from bot.handlers import register_handlers
 from bot.handlers.common import DEPS_KEY, BotApplication, BotContext, Deps, in_thread
 from bot.handlers.start import menu_commands, set_chat_commands
 from bot.ratelimit import RetryingRateLimiter
+from bot.reminders.commands import register as register_reminder_commands
+from bot.reminders.jobs import install_reminders
 from bot.roles import Directory
 from bot.service import FilingService
 from bot.settings import Settings, SettingsError
@@ -114,8 +116,12 @@ def build_application(
     database: Database,
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
+    reminders: bool = True,
 ) -> BotApplication:
-    """The bot on `database` (already migrated), talking to settings' Bot API base URL."""
+    """The bot on `database` (already migrated), talking to settings' Bot API base URL.
+
+    `reminders=False` leaves out the reminder jobs and the supervisor commands that read them,
+    for a caller that installs them itself (tests on a fake clock)."""
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
@@ -145,6 +151,11 @@ def build_application(
     )
     app.bot_data[DEPS_KEY] = deps
     register_handlers(app)
+    # Reminders, /status with progress, /remind, /policy and review go in front of group 0's
+    # catch-all handlers (see bot.reminders.commands.register).
+    if reminders:
+        install_reminders(app, database, settings)
+        register_reminder_commands(app)
     app.add_error_handler(on_error)
     return app
 

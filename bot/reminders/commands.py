@@ -123,6 +123,9 @@ def _is_reviewer(actor: Actor) -> bool:
     return actor.role is not Role.STAFF
 
 
+QUALITY_WORD = "质量"  # `/status 质量`: departments sorted by their indicator quality
+
+
 def _round(runtime: ReminderRuntime, args: list[str]) -> Round | None:
     """The latest open round, or the open round of the year given as first argument."""
     with runtime.database.transaction() as session:
@@ -150,9 +153,13 @@ async def status_command(update: Update, context: BotContext) -> None:
         await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
         return
     report = await in_thread(_report, runtime, round_, scope)
+    by_quality = QUALITY_WORD in (context.args or [])
+    if by_quality:
+        report = report.by_quality()
     text = render(
         "status",
         report=report,
+        by_quality=by_quality,
         deadline=local_text(round_.deadline, runtime.zone),
         remaining=remaining_text(round_.deadline, runtime.clock.now()),
     )

@@ -33,6 +33,7 @@ send yet (claims.release), so a restart sends those at once instead of after the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,14 +183,21 @@ class Dispatcher:
         self, group: _Group, report: DispatchReport, keep_going: Callable[[], bool]
     ) -> None:
         if not keep_going():
-            report.released += await asyncio.to_thread(self._release, group.ids)
+            released = await asyncio.to_thread(self._release, group.ids)
+            report.released += released  # not `+= await`: that reads the count before awaiting
             return
         counted = DispatchReport()
         try:
             ready = await asyncio.to_thread(self._prepare, group, counted)
-        except Exception as error:  # a bug or a database fault: leave the claims to expire
+        except Exception as error:  # a bug or a database fault
             _LOGGER.exception("reminder group %s could not be prepared", group.ids)
             report.errors.append(f"prepare: {error!r}")
+            # Counted as a failed attempt, so a row that always breaks ends as failed instead
+            # of coming back after every lease; if the database is down this fails too, and
+            # the claims simply expire.
+            with contextlib.suppress(Exception):
+                failure = DeliveryError(f"prepare: {error!r}")
+                await asyncio.to_thread(self._finish_failed, group.ids, failure, False)
             return
         report.add(counted)
         if ready is None:
@@ -208,7 +216,8 @@ class Dispatcher:
             _LOGGER.warning("reminder to user %s failed: %r", group.user_id, error)
         else:
             report.messages += 1
-            report.sent += await asyncio.to_thread(self._finish_sent, ready.ids)
+            marked = await asyncio.to_thread(self._finish_sent, ready.ids)
+            report.sent += marked
 
     # --- database steps (each one transaction, run in a worker thread) -------------------------
 
@@ -225,7 +234,7 @@ class Dispatcher:
             user = UserRepository(session).get(group.user_id)
             round_ = RoundRepository(session).get(group.round_id)
             if user is None or round_ is None or round_.closed:
-                report.skipped += self._skip(log, entries, "round closed", now)
+                report.skipped += self._skip(log, entries, "user gone or round closed", now)
                 return None
             if user.bot_blocked_at is not None:
                 report.blocked += sum(log.mark_blocked(e.id, self.worker) for e in entries)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot.reminders.progress import DONE_STATUSES, FormProgress, form_progress
+from dialogs.checks.indicators import QualityFigure
 from dialogs.definition import TableKind
+from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
+from dialogs.quality import department_quality
 from dialogs.state import FormStatus
 from storage.records import Department, Role, Round
 from storage.repos import DepartmentRepository, FormRepository, UserRepository
@@ -28,6 +31,13 @@ class DepartmentReport:
     forms: tuple[FormProgress, ...]
     blocked: tuple[str, ...]  # display names of staff who blocked the bot
     deadline_passed: bool
+    quality: QualityFigure = field(default_factory=lambda: QualityFigure(0, 0, 0, 0, 0))
+
+    @property
+    def measurable_percent(self) -> int:
+        """Share of applicable indicators a reviewer can check (定量 with a unit)."""
+        applicable = self.quality.total - self.quality.not_applicable
+        return 100 * self.quality.measurable // applicable if applicable else 0
 
     @property
     def name(self) -> str:
@@ -75,11 +85,12 @@ class RoundReport:
     @property
     def status_counts(self) -> dict[str, int]:
         """Forms per status label, plus departments that have not started."""
-        counts = Counter(f.status_label for d in self.departments for f in d.forms)
-        return {
-            **{s.label: counts[s.label] for s in FormStatus if counts[s.label]},
-            **({"未开始": n} if (n := sum(1 for d in self.departments if not d.forms)) else {}),
-        }
+        counts = Counter(f.status for d in self.departments for f in d.forms)
+        found = {status.label: counts[status] for status in FormStatus if counts[status]}
+        not_started = sum(1 for d in self.departments if not d.forms)
+        if not_started:
+            found["未开始"] = not_started
+        return found
 
     @property
     def awaiting_review(self) -> tuple[tuple[DepartmentReport, FormProgress], ...]:
@@ -88,6 +99,14 @@ class RoundReport:
     @property
     def blocked_count(self) -> int:
         return sum(len(d.blocked) for d in self.departments)
+
+    def by_quality(self) -> RoundReport:
+        """Departments with the weakest indicators first (fewest checkable, most advice)."""
+        ordered = sorted(
+            self.departments,
+            key=lambda d: (d.measurable_percent, -d.quality.warnings, d.name),
+        )
+        return RoundReport(self.round, tuple(ordered), self.deadline_passed)
 
     def only(self, department_ids: Collection[int] | None) -> RoundReport:
         """The same report limited to some departments (None: all)."""
@@ -120,6 +139,18 @@ def round_report(
             for u in users.list_for_department(department.id)
             if u.role is Role.STAFF and u.bot_blocked_at is not None
         )
-        reports.append(DepartmentReport(department, progress, blocked, deadline_passed))
+        mine = sorted((f for f in forms if f.department_id == department.id), key=lambda f: f.id)
+        filing = DepartmentFiling(
+            department=department.name,
+            year=round_.year,
+            layout=layout,
+            table_a=next((FiledForm(f.id, f.state) for f in mine if f.kind is TableKind.A), None),
+            directions=tuple(FiledForm(f.id, f.state) for f in mine if f.kind is TableKind.C),
+        )
+        reports.append(
+            DepartmentReport(
+                department, progress, blocked, deadline_passed, department_quality(filing)
+            )
+        )
     reports.sort(key=lambda r: (not r.overdue, r.complete, r.percent, r.name))
     return RoundReport(round_, tuple(reports), deadline_passed)

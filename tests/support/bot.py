@@ -86,19 +86,26 @@ class BotEnv:
     settings: Settings
     admin_user: TgUser
     app: Any = None
+    reminders: bool = True  # False: the test installs reminders itself (on a fake clock)
     drivers: list[ChatDriver] = field(default_factory=list)
     _running: contextlib.AsyncExitStack | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
     async def running(
-        cls, tmp_path: Path, *, database: Database | None = None, **settings: Any
+        cls,
+        tmp_path: Path,
+        *,
+        database: Database | None = None,
+        reminders: bool = True,
+        **settings: Any,
     ) -> AsyncIterator[BotEnv]:
         own = database is None
         db = sqlite_database(tmp_path) if database is None else database
         async with FakeBotApi(default_timeout=10.0) as fake:
             admin = fake.user("管理员", username="admin_user")
             env = cls(fake, db, make_settings(fake, db, [admin.id], **settings), admin)
+            env.reminders = reminders
             try:
                 await env.start()
                 yield env
@@ -108,7 +115,9 @@ class BotEnv:
                     db.dispose()
 
     async def start(self) -> None:
-        self.app = build_application(self.settings, self.database, rate_limiter=quick_limiter())
+        self.app = build_application(
+            self.settings, self.database, rate_limiter=quick_limiter(), reminders=self.reminders
+        )
         stack = contextlib.AsyncExitStack()
         await stack.enter_async_context(running_polling(self.app))
         self._running = stack

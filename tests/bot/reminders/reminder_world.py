@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +31,14 @@ from storage.repos import (
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEADLINE = datetime(2021, 3, 31, 17, 0, tzinfo=SHANGHAI)
 _TELEGRAM_IDS = itertools.count(50_001)
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll for a condition nothing notifies about (the database, another process)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not met within {timeout:g}s"
+        await asyncio.sleep(0.01)
 
 
 def shanghai(month: int, day: int, hour: int, minute: int = 0) -> datetime:

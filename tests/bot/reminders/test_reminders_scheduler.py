@@ -276,3 +276,28 @@ async def test_policy_changes_apply_at_the_next_tick(db: Database, fake_clock: F
     await tick_at(bot, fake_clock, 3, 21, 17)
     assert [e.kind for e in world.log()] == ["before_10d"]
     assert who(world, sent) == {"张三": 1}
+
+
+async def test_a_graceful_stop_gives_back_what_it_did_not_send(
+    db: Database, fake_clock: FakeClock
+) -> None:
+    names = [f"员工{n}" for n in range(6)]
+    world = build_world(db, staff={"宣传部": names})
+    sent = RecordingTransport()
+    stopping = False
+
+    async def stop_after_first(_message: object) -> None:
+        nonlocal stopping
+        stopping = True  # Application.stop() was called while this message was in flight
+
+    sent.before_send = stop_after_first
+    bot = runtime(db, fake_clock, sent, worker="stopping", max_in_flight=1)
+    fake_clock.set(shanghai(3, 24, 17))
+    report = await bot.tick(keep_going=lambda: not stopping)
+    assert (report.dispatch.sent, report.dispatch.released) == (1, 5)
+    released = [e for e in world.log() if e.status is ReminderStatus.PENDING]
+    assert {(e.claimed_by, e.attempts) for e in released} == {(None, 0)}
+
+    sent.before_send = None  # the restarted process sends the rest at once, no lease to wait
+    await runtime(db, fake_clock, sent, worker="restarted").tick()
+    assert who(world, sent) == dict.fromkeys(names, 1)

@@ -1,0 +1,245 @@
+"""The Telegram Bot API answered in process, for benchmarks: no sockets, no HTTP.
+
+    api = InProcessBotApi()
+    with api.serving_builders():            # build_application builds its own ApplicationBuilder
+        app = build_application(settings, database)
+    echo = api.builder().build()            # or any ApplicationBuilder: .request(api.request())
+
+`InProcessRequest` is a `telegram.request.BaseRequest`, the class PTB's `HTTPXRequest` also
+implements, so everything above the transport is the real thing: PTB serialises the parameters
+(`RequestData.json_parameters`, as HTTPXRequest does for its form body), and parses a JSON
+answer shaped like Telegram's into `Message` objects. Only the network is missing, so a
+benchmark measures the bot and PTB, not sockets or a fake server's event loop.
+
+Every call is recorded as a `Call` (method, decoded parameters, `time.perf_counter()` when the
+bot made it) and handed to the listeners synchronously, at the moment the request is made.
+Updates are fed by the caller (`application.update_queue.put(Update.de_json(...))`); the JSON
+builders here shape them as Telegram does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import ApplicationBuilder
+from telegram.request import BaseRequest, RequestData
+
+JSON = dict[str, Any]
+TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuv"
+# Methods whose answer is a Message: the rest answer `true` unless handled below.
+_MESSAGE_METHODS = frozenset(
+    {"sendmessage", "editmessagetext", "editmessagereplymarkup", "senddocument", "copymessage"}
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Bot API request the bot made; `params` as the server would decode them."""
+
+    method: str
+    params: JSON
+    time: float  # time.perf_counter() when the request was made
+
+    @property
+    def chat_id(self) -> int | None:
+        raw = self.params.get("chat_id")
+        return int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() else None
+
+    @property
+    def keyboard(self) -> list[list[JSON]] | None:
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, dict):
+            rows = markup.get("inline_keyboard")
+            return rows if isinstance(rows, list) and rows else None
+        return None
+
+
+Listener = Callable[[Call, JSON | bool | list[JSON]], None]
+
+
+class InProcessBotApi:
+    """The Bot API's state for one benchmark: message ids per chat, counts, listeners."""
+
+    def __init__(self, *, token: str = TOKEN, username: str = "jixiao_bench_bot") -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.username = username
+        self.counts: Counter[str] = Counter()
+        self.listeners: list[Listener] = []
+        self._message_ids: dict[int, Iterator[int]] = {}
+        self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+
+    # --- wiring ----------------------------------------------------------------------------
+
+    def request(self) -> InProcessRequest:
+        return InProcessRequest(self)
+
+    def builder(self) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
+        """An ApplicationBuilder for this API (token and both requests set)."""
+        return (
+            ApplicationBuilder()
+            .token(self.token)
+            .request(self.request())
+            .get_updates_request(self.request())
+        )
+
+    @contextlib.contextmanager
+    def serving_builders(self) -> Iterator[None]:
+        """Make every ApplicationBuilder built meanwhile answer from here (for factories such
+        as `bot.startup.build_application` that build their own builder): `.request(...)` and
+        `.get_updates_request(...)` are set just before `build()`, through the public builder
+        API, so PTB's own checks still apply."""
+        original = ApplicationBuilder.build
+        api = self
+
+        def build(builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any]) -> Any:
+            builder.request(api.request()).get_updates_request(api.request())
+            return original(builder)
+
+        ApplicationBuilder.build = build  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            ApplicationBuilder.build = original  # type: ignore[method-assign]
+
+    def subscribe(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+
+    # --- updates as Telegram sends them -------------------------------------------------------
+
+    def user_json(self, user_id: int, first_name: str) -> JSON:
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh"}
+
+    def text_update(self, user_id: int, text: str, first_name: str = "用户") -> JSON:
+        """A private-chat message; a leading /command gets its bot_command entity."""
+        message: JSON = {
+            "message_id": next(self._message_id(user_id)),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "from": self.user_json(user_id, first_name),
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def callback_update(
+        self, user_id: int, message: JSON, data: str, first_name: str = "用户"
+    ) -> JSON:
+        """A press of an inline button under `message` (a bot message as answered here)."""
+        query = {
+            "id": str(next(self._query_ids)),
+            "from": self.user_json(user_id, first_name),
+            "message": message,
+            "chat_instance": str(user_id * 7919 + 13),
+            "data": data,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
+
+    # --- answering ------------------------------------------------------------------------
+
+    def _message_id(self, chat_id: int) -> Iterator[int]:
+        found = self._message_ids.get(chat_id)
+        if found is None:
+            found = self._message_ids[chat_id] = itertools.count(1)
+        return found
+
+    def bot_user(self) -> JSON:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "绩效基准机器人",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def message_json(self, params: JSON, method: str) -> JSON:
+        chat_id = int(params["chat_id"])
+        message_id = params.get("message_id")
+        if not isinstance(message_id, int):
+            message_id = next(self._message_id(chat_id))
+        message: JSON = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": self.bot_user(),
+        }
+        if method != "editmessagereplymarkup" and isinstance(params.get("text"), str):
+            message["text"] = params["text"]
+        if isinstance(params.get("reply_markup"), dict):
+            message["reply_markup"] = params["reply_markup"]
+        if method == "senddocument":
+            message["document"] = {
+                "file_id": f"doc-{chat_id}-{message_id}",
+                "file_unique_id": f"u{chat_id}{message_id}",
+                "file_name": str(params.get("filename") or "document"),
+            }
+            if isinstance(params.get("caption"), str):
+                message["caption"] = params["caption"]
+        return message
+
+    async def answer(self, method: str, params: JSON) -> JSON | bool | list[JSON]:
+        key = method.lower()
+        self.counts[method] += 1
+        if key == "getme":
+            return self.bot_user()
+        if key == "getupdates":
+            # Long polling with nothing to deliver: updates are put into the queue directly.
+            await asyncio.sleep(min(float(params.get("timeout") or 0), 1.0))
+            return []
+        if key in _MESSAGE_METHODS and "chat_id" in params:
+            return self.message_json(params, key)
+        if key == "getmycommands":
+            return []
+        return True
+
+
+class InProcessRequest(BaseRequest):
+    """`BaseRequest` answered by an `InProcessBotApi` (see the module docstring)."""
+
+    def __init__(self, api: InProcessBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        params: JSON = {}
+        if request_data is not None:
+            # What HTTPXRequest does to build its body: the bot pays the same encoding cost.
+            _ = request_data.json_parameters
+            params = dict(request_data.parameters)
+        call = Call(endpoint, params, time.perf_counter())
+        result = await self.api.answer(endpoint, params)
+        for listener in self.api.listeners:
+            listener(call, result)
+        return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
