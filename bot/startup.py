@@ -31,6 +31,7 @@ from bot.roles import Directory
 from bot.service import FilingService
 from bot.settings import Settings, SettingsError
 from bot.updates import PerUserOrderedProcessor
+from dialogs.loader import DefinitionError, load_layouts
 from storage.db import Database
 
 _LOGGER = logging.getLogger(__name__)
@@ -228,6 +229,10 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         options = webhook_options(settings) if webhook else {}
     except SettingsError as error:
         return _fail("配置错误 / configuration error", str(error), 2)
+    try:
+        load_layouts()  # a broken form definition stops the start, not a user's later step
+    except DefinitionError as error:
+        return _fail("表样定义错误 / form definition error", str(error), 2)
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database(settings.effective_database_url)

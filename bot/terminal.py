@@ -10,13 +10,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TextIO
 
 from bot.service import FilingService, FormView
 from bot.settings import Settings
 from dialogs.actions import Action, ActionKind, Button, Prompt
 from dialogs.definition import TableKind
-from dialogs.loader import get_layout, load_layouts
+from dialogs.loader import DefinitionError, get_layout, load_layouts
 from storage.db import Database
 from storage.records import Department, Role, Round, User
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
@@ -79,7 +80,7 @@ class Terminal:
             options.append(
                 (
                     f"{layout.table_c.name}：{name}（{form.status.label}）",
-                    lambda form_id=form.id: self.service.open_form(form_id, self.user.id),
+                    partial(self.service.open_form, form.id, self.user.id),
                 )
             )
         options.append(
@@ -214,6 +215,11 @@ def run_terminal(
     read: Callable[[str], str] = input,
     out: TextIO = sys.stdout,
 ) -> int:
+    try:
+        load_layouts()  # a broken form definition stops here, not at a user's later step
+    except DefinitionError as error:
+        print(f"表样定义错误 / form definition error: {error}", file=out)
+        return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.effective_database_url)
     database.upgrade()
