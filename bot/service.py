@@ -20,10 +20,11 @@ from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.review import Review, build_review
 from dialogs.state import FormState, FormStatus
-from dialogs.steps import parse_address
+from storage.codec import SKIPPED_TEXT
 from storage.db import Database
 from storage.records import Department, Round, StaleVersionError, StoredForm
 from storage.repos import (
+    AuditRepository,
     ChatSessionRepository,
     DepartmentRepository,
     FormRepository,
@@ -50,6 +51,17 @@ class ActResult:
     view: FormView
     # The caller's expected_version was not the stored one: nothing was applied.
     stale: bool = False
+
+
+def _audit_label(definition: FormDefinition, field_key: str) -> str:
+    """The official label of an audit entry's field ("total", "key_tasks[2]", "indicators[5]")."""
+    base = field_key.split("[", 1)[0]
+    if base == "indicators":
+        return "年度绩效指标"
+    try:
+        return definition.field(base).label.removeprefix("其中：")
+    except KeyError:
+        return "本表"
 
 
 def _instance_name(definition: FormDefinition, form: StoredForm) -> str:
@@ -215,25 +227,31 @@ class FilingService:
         """Someone else changed this form since this user last saw it: show them first."""
         if seen is None or seen == form.version or form.updated_by in (None, actor_user_id):
             return None
-        step = parse_address(form.state.cursor)
-        value = ""
-        if step is not None and step.key in form.state.values:
-            value = str(form.state.values[step.key])
-        label = view.prompt.heading
-        problem = Problem(
-            Code.STALE_VERSION, {"field": label, "who": "同事", "text": value or "（见当前步骤）"}
-        )
+        return self._colleague_changed(form, actor_user_id, view.definition)
+
+    def _colleague_changed(
+        self, form: StoredForm, actor_user_id: int, definition: FormDefinition
+    ) -> Outcome:
+        """The refusal that names what a colleague changed last and the value now kept."""
+        with self.database.transaction() as session:
+            entries = AuditRepository(session).list_for_form(form.id)
+            users = UserRepository(session)
+            theirs = [e for e in entries if e.actor_user_id not in (None, actor_user_id)]
+            last = theirs[-1] if theirs else None
+            who = users.get(last.actor_user_id) if last and last.actor_user_id else None
+        field, text = "本表", "（见当前步骤）"
+        if last is not None and last.field_key:
+            field = _audit_label(definition, last.field_key)
+            text = last.new_value if last.new_value not in (None, SKIPPED_TEXT) else "（已跳过）"
+        name = f"同事{who.display_name}" if who and who.display_name else "同事"
+        problem = Problem(Code.STALE_VERSION, {"field": field, "who": name, "text": str(text)})
         return Outcome(state=form.state, accepted=False, changed=False, problems=(problem,))
 
     def _lost_race(self, current: StoredForm, actor_user_id: int) -> ActResult:
         with self.database.transaction() as session:
             ChatSessionRepository(session).set(actor_user_id, current.id, current.version)
             view = self._view(session, current)
-        problem = Problem(
-            Code.STALE_VERSION,
-            {"field": view.prompt.heading, "who": "同事", "text": "（见当前步骤）"},
-        )
-        outcome = Outcome(state=current.state, accepted=False, changed=False, problems=(problem,))
+        outcome = self._colleague_changed(current, actor_user_id, view.definition)
         return ActResult(outcome, view)
 
     def review(self, form_id: int) -> Review:
