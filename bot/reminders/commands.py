@@ -294,6 +294,13 @@ async def review_pressed(update: Update, context: BotContext) -> None:
     op, form_id, version = decide.group(1), int(decide.group(2)), int(decide.group(3))
     await drop_keyboard(query)
     if op == "r":
+        # Check the right to review now, not only when the comment arrives: a forged button
+        # must not put anyone into "send the return comment" mode.
+        try:
+            await in_thread(review_flow.review_card, runtime.database, actor, form_id)
+        except review_flow.ReviewError as error:
+            await say(update, context, [str(error)])
+            return
         runtime.pending_comments[actor.user.telegram_id] = (form_id, version)
         cancel = InlineKeyboardMarkup([[InlineKeyboardButton("取消退回", callback_data=CANCEL)]])
         await say(update, context, ["请直接发送退回意见（一条消息），填报人员会收到。"], cancel)
