@@ -240,7 +240,11 @@ class Directory:
             departments = [
                 d for d in DepartmentRepository(session).list_all() if actor.may_view(d.id)
             ]
-            forms = FormRepository(session).list_for_round(round_.id)
+            repository = FormRepository(session)
+            if len(departments) == 1:  # staff: only their own department's forms are read
+                forms = repository.list_for_department(departments[0].id, round_.id)
+            else:
+                forms = repository.list_for_round(round_.id)
         result = []
         for department in departments:
             lines = []

@@ -7,7 +7,8 @@ on disk, and a crash before the commit loses only an answer the user never saw c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -64,9 +65,9 @@ def _audit_label(definition: FormDefinition, field_key: str) -> str:
         return "本表"
 
 
-def _instance_name(definition: FormDefinition, form: StoredForm) -> str:
+def _instance_name(definition: FormDefinition, state: FormState) -> str:
     key = definition.instance_field
-    value = form.state.values.get(key) if key else None
+    value = state.values.get(key) if key else None
     return value if isinstance(value, str) else ""
 
 
@@ -96,7 +97,7 @@ class FilingService:
         directions = tuple(
             SiblingDirection(
                 form_id=f.id,
-                name=_instance_name(layout.table_c, f),
+                name=_instance_name(layout.table_c, f.state),
                 amount=(
                     value
                     if isinstance(value := f.state.values.get(amount_key or ""), Decimal)
@@ -118,8 +119,11 @@ class FilingService:
         department = DepartmentRepository(session).get(form.department_id)
         assert round_ is not None and department is not None
         definition = self.definition_of(round_, form.kind)
+        return self._render(form, definition, self._context(session, form, round_, department))
+
+    @staticmethod
+    def _render(form: StoredForm, definition: FormDefinition, context: FilingContext) -> FormView:
         engine = Engine(definition)
-        context = self._context(session, form, round_, department)
         state = engine.resume(form.state)
         return FormView(
             form=form,
@@ -209,7 +213,7 @@ class FilingService:
             engine = Engine(view.definition)
             outcome = engine.handle(engine.resume(form.state), action, view.context)
             if outcome.changed:
-                forms.save(
+                version = forms.save(
                     form.id,
                     outcome.state,
                     expected_version=form.version,
@@ -217,9 +221,21 @@ class FilingService:
                     action=action.kind.value,
                     instance_key=view.definition.instance_field,
                 )
-                form = forms.load(form.id)
+                # What was just written, without reading it back; the context (the other
+                # forms of the department) is unchanged by saving this one.
+                form = replace(
+                    form,
+                    state=replace(outcome.state, version=version),
+                    status=outcome.state.status,
+                    version=version,
+                    instance_name=_instance_name(view.definition, outcome.state) or None
+                    if form.kind is TableKind.C
+                    else form.instance_name,
+                    updated_at=datetime.now(UTC),
+                    updated_by=actor_user_id,
+                )
             chats.set(actor_user_id, form.id, form.version)
-            return ActResult(outcome, self._view(session, form))
+            return ActResult(outcome, self._render(form, view.definition, view.context))
 
     def _stale(
         self, form: StoredForm, seen: int | None, actor_user_id: int, view: FormView
