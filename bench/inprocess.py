@@ -105,7 +105,7 @@ class InProcessBotApi:
             builder.request(api.request()).get_updates_request(api.request())
             return original(builder)
 
-        ApplicationBuilder.build = build  # type: ignore[method-assign]
+        ApplicationBuilder.build = build  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
