@@ -228,3 +228,30 @@ def test_2021_layout_never_asks_the_2023_columns() -> None:
 
     drive(script, filler.state, act)
     assert not {"explanation", "scoring", "weight"} & asked
+
+
+BAD_INPUTS = ["", "   ", "字" * 10_000, "宣传😀部", "宣传\x00部\x07", "=cmd|' /C calc'!A0"]
+
+
+def _state_at(step: str) -> FormState:
+    """Table A filled by the script up to `step` (the first time it comes up)."""
+    filler = Filler(Engine(LAYOUT.table_a))
+    script = SeedScript(TABLE_A_ANSWERS, {"key_tasks": KEY_TASKS}, TABLE_A_INDICATORS)
+    for _ in range(200):
+        if filler.state.cursor == step:
+            return filler.state
+        scripted = script.next_action(filler.state.cursor, filler.state)
+        assert scripted is not None
+        filler.act(scripted.action)
+    raise AssertionError(step)
+
+
+@pytest.mark.parametrize(
+    "step", ["f:duties", "g:key_tasks:0:item", "i:quantity:0:name", "i:quantity:0:value"]
+)
+@pytest.mark.parametrize("text", BAD_INPUTS, ids=range(len(BAD_INPUTS)))
+def test_bad_input_at_long_text_group_and_indicator_steps(step: str, text: str) -> None:
+    state = _state_at(step)
+    outcome = Engine(LAYOUT.table_a).handle(state, Action(ActionKind.ANSWER, text=text), CONTEXT)
+    assert not outcome.accepted and outcome.state == state and not outcome.changed
+    assert outcome.problems and all(p.is_error and p.message for p in outcome.problems)
