@@ -215,6 +215,12 @@ def report(result: Result) -> list[str]:
             "that through (its budget allows a burst of one second's worth)."
             + (" Still under the fake's limit: no 429." if not result.rejected else "")
         )
+    if average < 0.9 * result.rate:
+        over += (
+            f" Below the configured rate: at {average:.0f}/s the dispatcher itself is the limit "
+            "(a batch of 50 claims at a time, at most `--in-flight` users' messages in flight, "
+            "a database transaction before and after each message), not the pacing."
+        )
     return [
         "| reminders | database | configured rate (/s) | sent (/s, average) "
         "| busiest second | seconds | 429s | rows sent | lost | twice |",

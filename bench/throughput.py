@@ -804,33 +804,33 @@ EXPLANATION = (
 
 def menu_cost(measured: list[Measured]) -> list[str]:
     """What one /fill costs a user without a form in progress (the table menu), alone, before
-    and after the saturating users filled their forms: it grows with the round."""
+    and after the saturating users filled their forms: whether it grows with the round."""
     lines = []
+    grows = False
     for found in measured:
-        before = found.alone.percentile(1.0, found.alone.fill_latencies)
-        after = found.menu.percentile(1.0, found.menu.fill_latencies)
         if not found.alone.fill_latencies or not found.menu.fill_latencies:
             continue
+        before = found.alone.percentile(1.0, found.alone.fill_latencies)
+        after = found.menu.percentile(1.0, found.menu.fill_latencies)
+        grows = grows or after > 3 * before
         failed = found.saturated.errors + found.at_half.errors
         lines.append(
             f"- {found.saturated.database}: {before:.0f} ms with the round's forms empty, "
-            f"{after:.0f} ms once {found.saturated.users} of them were filled (one user alone "
-            "each time)"
+            f"{after:.0f} ms once {found.saturated.users} of them were filled"
             + (f"; {failed} updates failed with the error message in this run" if failed else "")
             + "."
         )
     if not lines:
         return []
-    return [
-        "",
-        "The table menu: /fill without a form in progress lists the user's own department's "
-        "forms, but `Directory.status` (bot/roles.py) loads every form of the round with all "
-        "its rows and runs the engine over each, whoever asks, so the menu costs time in "
-        "proportion to the whole round, on SQLite inside a write transaction the others wait "
-        "for (past SQLite's 15 s busy timeout an update fails with 'database is locked' and "
-        "the user gets the error message). One /fill menu:",
-        *lines,
-    ]
+    verdict = (
+        "it grows with the round: `Directory.status` (bot/roles.py) reads forms beyond the "
+        "user's own department (every form with all its rows, the engine run over each), on "
+        "SQLite inside a write transaction the others wait for."
+        if grows
+        else "it does not grow with the round (only the user's department's forms are read)."
+    )
+    heading = f"The table menu (/fill without a form in progress), one user alone: {verdict}"
+    return ["", heading, *lines]
 
 
 def what_if(measured: list[Measured]) -> list[str]:
