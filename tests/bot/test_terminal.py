@@ -104,14 +104,14 @@ def test_terminal_fills_table_a_and_a_direction(tmp_path: Path) -> None:
     database.dispose()
 
 
-@pytest.mark.slow
-def test_console_script_pauses_and_resumes_at_the_same_step(tmp_path: Path) -> None:
+def _chat(tmp_path: Path, typed: str) -> subprocess.CompletedProcess[str]:
+    """`jixiao chat` as a separate process (a new process each time), fed `typed` on stdin."""
     env = {**os.environ, "JIXIAO_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "bot.cli", "chat", "--department", "测试部", "--year", "2022"]
-    first = subprocess.run(
+    done = subprocess.run(
         command,
-        input="1\n100\n",
+        input=typed,
         capture_output=True,
         text=True,
         env=env,
@@ -119,18 +119,13 @@ def test_console_script_pauses_and_resumes_at_the_same_step(tmp_path: Path) -> N
         timeout=60,
         check=False,
     )
-    assert first.returncode == 0, first.stderr
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.slow
+def test_console_script_pauses_and_resumes_at_the_same_step(tmp_path: Path) -> None:
+    first = _chat(tmp_path, "1\n100\n")
     assert "✓ 资金总额：100 万元" in first.stdout and "已暂停" in first.stdout
-    second = subprocess.run(
-        command,
-        input="1\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
-    assert second.returncode == 0, second.stderr
-    resumed = second.stdout.split("已完成", 1)[1]
+    resumed = _chat(tmp_path, "1\n").stdout.split("已完成", 1)[1]
     assert "请输入「其中：一般公共预算拨款」" in resumed
