@@ -384,16 +384,23 @@ def form_cursors(database: Database, round_id: int) -> dict[int, str]:
 
 
 @contextlib.contextmanager
+def migrated(url: str | URL) -> Iterator[Database]:
+    """A Database on `url` migrated to the newest schema, disposed afterwards."""
+    upgrade(url)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@contextlib.contextmanager
 def sqlite_database() -> Iterator[Database]:
     directory = Path(tempfile.mkdtemp(prefix="jixiao-bench-"))
     url = f"sqlite:///{directory / 'bench.sqlite3'}"
     try:
-        upgrade(url)
-        database = Database(url)
-        try:
+        with migrated(url) as database:
             yield database
-        finally:
-            database.dispose()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -409,12 +416,8 @@ def postgres_database(given: str) -> Iterator[Database]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         url = server.set(database=name)
         try:
-            upgrade(url)
-            database = Database(url)
-            try:
+            with migrated(url) as database:
                 yield database
-            finally:
-                database.dispose()
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
