@@ -113,6 +113,14 @@ class ImportPress:
     apply: bool
 
 
+@dataclass(frozen=True)
+class PreviewPress:
+    """Preview a department's tables: `table` None = choose the table, else its sheet index."""
+
+    department_id: int
+    table: int | None = None
+
+
 Callback = (
     StepPress
     | JumpPress
@@ -122,6 +130,7 @@ Callback = (
     | InvitePress
     | RoundPress
     | ImportPress
+    | PreviewPress
 )
 
 _NUMBER = r"(0|[1-9][0-9]{0,11})"
@@ -136,6 +145,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("i", rf"i:([sdt])(?::{_NUMBER})?"),
         ("n", r"n:([0-9]{4}):([0-9]{8}):([A-Za-z0-9_-]{1,16})"),
         ("x", r"x:([01])"),
+        ("v", rf"v:{_NUMBER}(?::([0-9]{{1,3}}))?"),
     )
 )
 
@@ -158,6 +168,8 @@ def encode(callback: Callback) -> str:
             data = f"n:{year}:{deadline:%Y%m%d}:{layout}"
         case ImportPress(apply):
             data = f"x:{int(apply)}"
+        case PreviewPress(department_id, table):
+            data = f"v:{department_id}" + ("" if table is None else f":{table}")
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -189,6 +201,8 @@ def decode(data: str | None) -> Callback | None:
             return InvitePress(role, int(g[1]) or None, create=True)
         if kind == "x":
             return ImportPress(g[0] == "1")
+        if kind == "v":
+            return PreviewPress(int(g[0]), None if g[1] is None else int(g[1]))
         try:
             deadline = date(int(g[1][:4]), int(g[1][4:6]), int(g[1][6:]))
         except ValueError:

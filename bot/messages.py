@@ -22,7 +22,8 @@ STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("submit", "提交当前表格"),
     ("cancel", "暂停填写（已填内容不会丢失）"),
     ("status", "查看填报进度"),
-    ("export", "导出 Excel 绩效目标表"),
+    ("export", "导出绩效目标表（Excel 和 PDF）"),
+    ("preview", "以图片预览表格的打印效果"),
     ("join", "使用邀请码加入"),
     ("help", "使用说明"),
 )
@@ -54,12 +55,14 @@ HELP_STAFF = (
     "/submit 提交当前表格\n"
     "/cancel 暂停，之后发送 /fill 从原处继续\n"
     "/status 查看本部门各表的填报进度\n"
-    "/export 导出本部门的 Excel 绩效目标表"
+    "/export 导出本部门的绩效目标表（Excel 工作簿和 PDF）\n"
+    "/preview 以图片查看表A、表B、各表C打印出来的样子"
 )
 HELP_SUPERVISOR = (
     "📖 使用说明（审核人）\n"
     "/status 查看所管部门的填报进度\n"
-    "/export 导出某个部门的 Excel 绩效目标表\n"
+    "/export 导出某个部门的绩效目标表（Excel 和 PDF）\n"
+    "/preview 以图片查看某个部门各表的打印效果\n"
     "/invite 为所管部门生成填报人员邀请码"
 )
 HELP_ADMIN = (
@@ -90,3 +93,18 @@ REDEEM_FAILURES = {
     "expired": "这个邀请码已过期，请向审核人或管理员索取新的邀请码。",
 }
 ADMIN_CANNOT_JOIN = "你是管理员，无需使用邀请码。"
+
+# --- printed tables: PDF and pictures (LibreOffice) ---
+PREVIEW_CHOOSE_DEPARTMENT = "请选择要预览的部门："
+PREVIEW_CHOOSE_TABLE = "{department} · 请选择要预览的表格（按打印效果显示为图片）："
+PREVIEW_GONE = "这张表已不存在（支出方向可能已被删除），请重新发送 /preview。"
+PRINT_UNAVAILABLE = (
+    "暂时无法生成 PDF 和图片预览：服务器{reason}。"
+    "Excel 工作簿不受影响，可用 /export 获取。"
+)
+PRINT_FAILED = "生成 PDF 或图片预览失败（{reason}），请稍后重试。Excel 工作簿可用 /export 获取。"
+NO_PDF_NOTE = "\n（服务器未安装 LibreOffice，暂不提供 PDF 版）"
+PDF_CAPTION = "{year}年绩效目标表（PDF，按打印版式）"
+ROUND_NO_PDF_NOTE = "\n（服务器未安装 LibreOffice，暂不提供 PDF 版）"
+PDF_CAPTION = "{year}年全部部门绩效目标表（PDF）"
+ROUND_PDF_PROGRESS = "正在生成 PDF（{count} 个部门，可能需要一两分钟）…"
