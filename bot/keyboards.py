@@ -44,6 +44,7 @@ class FormOp(StrEnum):
     REVIEW = "r"
     SUBMIT = "u"
     CONFIRM = "c"
+    UPDATE_YEAR = "y"  # texts copied from last year: their old year made this round's
 
 
 class MenuOp(StrEnum):
@@ -52,6 +53,7 @@ class MenuOp(StrEnum):
     NEW = "n"
     PAUSE = "p"
     MENU = "m"
+    CARRY_OVER = "y"  # start this round from the department's earlier filing
 
 
 ROLE_CODES: dict[Role, str] = {
@@ -139,8 +141,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("s", rf"s:{_NUMBER}:{_NUMBER}:([0-9]{{1,3}})"),
         ("j", rf"j:{_NUMBER}:{_NUMBER}:([A-Za-z0-9_.:!-]{{1,48}})"),
-        ("f", rf"([ruc]):{_NUMBER}:{_NUMBER}"),
-        ("m", rf"m:([acnpm])(?::{_NUMBER})?"),
+        ("f", rf"([rucy]):{_NUMBER}:{_NUMBER}"),
+        ("m", rf"m:([acnpmy])(?::{_NUMBER})?"),
         ("e", rf"e:{_NUMBER}"),
         ("i", rf"i:([sdt])(?::{_NUMBER})?"),
         ("n", r"n:([0-9]{4}):([0-9]{8}):([A-Za-z0-9_-]{1,16})"),

@@ -108,3 +108,20 @@ PDF_CAPTION = "{year}年绩效目标表（PDF，按打印版式）"
 ROUND_NO_PDF_NOTE = "\n（服务器未安装 LibreOffice，暂不提供 PDF 版）"
 PDF_CAPTION = "{year}年全部部门绩效目标表（PDF）"
 ROUND_PDF_PROGRESS = "正在生成 PDF（{count} 个部门，可能需要一两分钟）…"
+
+# --- starting from last year's filing ---
+CARRY_OVER_BUTTON = "📋 从{year}年的填报开始（复制后修改）"
+CARRY_OVER_HINT = (
+    "你部门在{year}年填报过。可以从{year}年的填报开始：职责、工作计划、支出方向和绩效指标"
+    "复制为草稿，金额重新填写。"
+)
+CARRY_OVER_DONE = "✓ 已从{year}年的填报复制 {count} 张表（均为草稿，可逐项修改）。"
+CARRY_OVER_ASKED = "需要重新填写或补充：{labels}。"
+CARRY_OVER_YEAR_NOTE = "复制的文字里仍写着{year}年的地方，预览（/review）时会列出，可一键更新。"
+CARRY_OVER_REFUSED = "本轮已经开始填写，不能再从上年的填报复制。"
+OLD_YEAR_TITLE = "⚠ 以下内容仍写着{from_year}年（复制自上年）："
+OLD_YEAR_BUTTON = "🔄 全部更新为{to_year}年"
+OLD_YEAR_UPDATED = "✓ 已把{from_year}年更新为{to_year}年。"
+OLD_YEAR_STALE = "表格已有新的变化，未做修改。请重新预览后再试。"
+CHANGES_TITLE = "与{from_year}年相比的变化："
+NO_CHANGES = "与{from_year}年相比：尚未修改。"
