@@ -198,6 +198,8 @@ async def perform(driver: ChatDriver, action: Action) -> None:
             await driver.say(action.text if action.text.strip() else " ")
         case ActionKind.SKIP:
             await driver.tap("跳过", exact=True)
+        case ActionKind.KEEP:
+            await driver.tap("保持不变")
         case ActionKind.ADD_ROW:
             await driver.tap("再加一条")
         case ActionKind.NEXT:
