@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import messages
 from bot.service import FilingService
 from dialogs.carryover import carry_over, changes_since, with_year, year_mentions
 from dialogs.loader import get_layout
@@ -43,6 +44,20 @@ class LastYear:
     to_year: int
     old_year_places: tuple[str, ...]  # texts that still name from_year
     changes: tuple[str, ...]  # against the form it was copied from
+
+
+def review_lines(last_year: LastYear) -> list[tuple[str, bool]]:
+    """What review adds for a copied form, as (text, is_heading) lines for any channel."""
+    lines: list[tuple[str, bool]] = []
+    if last_year.old_year_places:
+        lines.append((messages.OLD_YEAR_TITLE.format(from_year=last_year.from_year), True))
+        lines += [(f"· {place}", False) for place in last_year.old_year_places]
+    if last_year.changes:
+        lines.append((messages.CHANGES_TITLE.format(from_year=last_year.from_year), True))
+        lines += [(f"· {change}", False) for change in last_year.changes]
+    else:
+        lines.append((messages.NO_CHANGES.format(from_year=last_year.from_year), False))
+    return lines
 
 
 class CarryOverService:

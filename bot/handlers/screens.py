@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, Update
 
 from bot import messages
-from bot.carryover import CarryOverService, LastYear
+from bot.carryover import CarryOverService, LastYear, review_lines
 from bot.handlers.common import BotContext, in_thread, say, send_html
 from bot.keyboards import (
     MENU_LABEL,
@@ -154,13 +154,4 @@ async def send_review(
 
 def last_year_lines(last_year: LastYear) -> list[Line | str]:
     """What review adds for a form copied from an earlier round."""
-    lines: list[Line | str] = []
-    if last_year.old_year_places:
-        lines.append(Line(messages.OLD_YEAR_TITLE.format(from_year=last_year.from_year), "b"))
-        lines += [f"· {place}" for place in last_year.old_year_places]
-    if last_year.changes:
-        lines.append(Line(messages.CHANGES_TITLE.format(from_year=last_year.from_year), "b"))
-        lines += [f"· {change}" for change in last_year.changes]
-    else:
-        lines.append(messages.NO_CHANGES.format(from_year=last_year.from_year))
-    return lines
+    return [Line(text, "b") if heading else text for text, heading in review_lines(last_year)]
