@@ -105,8 +105,7 @@ PRINT_UNAVAILABLE = (
 PRINT_FAILED = "生成 PDF 或图片预览失败（{reason}），请稍后重试。Excel 工作簿可用 /export 获取。"
 NO_PDF_NOTE = "\n（服务器未安装 LibreOffice，暂不提供 PDF 版）"
 PDF_CAPTION = "{year}年绩效目标表（PDF，按打印版式）"
-ROUND_NO_PDF_NOTE = "\n（服务器未安装 LibreOffice，暂不提供 PDF 版）"
-PDF_CAPTION = "{year}年全部部门绩效目标表（PDF）"
+ROUND_PDF_CAPTION = "{year}年全部部门绩效目标表（PDF）"
 ROUND_PDF_PROGRESS = "正在生成 PDF（{count} 个部门，可能需要一两分钟）…"
 
 # --- starting from last year's filing ---

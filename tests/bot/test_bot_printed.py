@@ -52,7 +52,7 @@ async def test_staff_previews_each_table_as_pictures_and_gets_the_pdf(tmp_path: 
         names = [d.filename for d in documents if d is not None]
         assert names == [f"2027_{DEPT}_绩效目标表.xlsx", f"2027_{DEPT}_绩效目标表.pdf"]
         pdf = documents[-1]
-        assert pdf is not None
+        assert pdf is not None and pdf.caption == "2027年绩效目标表（PDF，按打印版式）"
         text = "\n".join(pdf_text(pdf.data))
         assert "2027年部门整体支出绩效目标表" in text and "高标准农田建设" in text
 
@@ -73,3 +73,20 @@ async def test_without_libreoffice_the_bot_says_so_and_still_exports_the_workboo
         assert document.document.filename is not None
         assert document.document.filename.endswith(".xlsx")
         assert "暂不提供 PDF" in (document.visible_text or "")
+
+
+@needs_libreoffice
+async def test_a_supervisor_prints_the_whole_round_as_one_pdf(tmp_path: Path) -> None:
+    async with BotEnv.running(tmp_path, renderer=Renderer(resolution=40)) as env:
+        await open_round(env, DEPT, "己区卫生健康局", year=2027)
+        district = await join_as(env, "区审核", "district")
+        district.timeout = 180.0
+        await district.say("/export")
+        replies = await district.tap("全部 2 个部门")
+        assert "正在生成 PDF（2 个部门" in "\n".join(m.visible_text or "" for m in replies)
+        pdf = district.last_document
+        assert pdf is not None and pdf.document is not None
+        assert pdf.document.filename == "2027年绩效目标表汇总.pdf"
+        assert pdf.visible_text == "2027年全部部门绩效目标表（PDF）"
+        text = "\n".join(pdf_text(pdf.document.data))
+        assert DEPT in text and "己区卫生健康局" in text
