@@ -31,6 +31,7 @@ from dialogs.steps import (
     done_key,
     is_editing,
     is_visited,
+    keepable,
     parse_address,
     section_complete,
     section_steps,
@@ -80,6 +81,8 @@ class Engine:
                 return self._moved(state, self._previous(state, step))
             case ActionKind.SKIP:
                 return self._skip(state, step, context)
+            case ActionKind.KEEP if keepable(self.definition, state, step):
+                return self._advance(state, state, step)
             case ActionKind.JUMP:
                 return self._jump(state, action.target)
             case ActionKind.ADD_ROW | ActionKind.NEXT if step.kind in (

@@ -13,6 +13,7 @@ from dialogs.steps import (
     StepKind,
     all_steps,
     asked_sections,
+    keepable,
     section_complete,
     section_of_step,
     section_steps,
@@ -21,6 +22,7 @@ from dialogs.values import Answer, Period, format_decimal
 
 BACK = Button("⬅ 上一步", Action(ActionKind.BACK))
 SKIP = Button("跳过", Action(ActionKind.SKIP))
+KEEP = Button("✓ 保持不变", Action(ActionKind.KEEP))
 REVIEW = Button("📋 预览", Action(ActionKind.REVIEW))
 
 
@@ -67,6 +69,8 @@ def _progress(
 def _nav(definition: FormDefinition, state: FormState, step: Step, optional: bool) -> list[Button]:
     buttons = []
     steps = all_steps(definition, state)
+    if keepable(definition, state, step):
+        buttons.append(KEEP)
     if not steps or step != steps[0]:
         buttons.append(BACK)
     if optional:
