@@ -74,6 +74,18 @@ def _printable(data: bytes, count: int) -> bytes | str:
         return f"生成 PDF 失败：{error}"
 
 
+def _printed(
+    database: Database, year: int, department: str | None, *, pdf: bool
+) -> tuple[str, bytes] | str:
+    """The file name and the workbook (or its PDF); or what is wrong, as the line to print."""
+    made = _workbook(database, year, department)
+    if isinstance(made, str) or not pdf:
+        return made
+    name, data = made
+    printed = _printable(data, 1 if department else _departments(database))
+    return printed if isinstance(printed, str) else (name, printed)
+
+
 def export_command(
     settings: Settings, year: int, department: str | None, output: str | None
 ) -> int:
@@ -81,16 +93,12 @@ def export_command(
     database = Database(settings.effective_database_url)
     database.upgrade()
     try:
-        made = _workbook(database, year, department)
+        pdf = output is not None and output.lower().endswith(".pdf")
+        made = _printed(database, year, department, pdf=pdf)
         if isinstance(made, str):
             return _fail(made)
         name, data = made
         path = _target(output, name)
-        if path.suffix.lower() == ".pdf":
-            printed = _printable(data, 1 if department else _departments(database))
-            if isinstance(printed, str):
-                return _fail(printed)
-            data = printed
         path.write_bytes(data)
         print(f"已导出：{path}")
         return 0
@@ -105,17 +113,14 @@ def preview_command(
     database = Database(settings.effective_database_url)
     database.upgrade()
     try:
-        made = _workbook(database, year, department)
+        made = _printed(database, year, department, pdf=True)
         if isinstance(made, str):
             return _fail(made)
-        name, data = made
-        printed = _printable(data, 1 if department else _departments(database))
-        if isinstance(printed, str):
-            return _fail(printed)
+        name, pdf = made
         directory = Path(output)
         directory.mkdir(parents=True, exist_ok=True)
         stem = Path(name).stem
-        pages = render.png_pages(printed)
+        pages = render.png_pages(pdf)
         for number, page in enumerate(pages, start=1):
             path = directory / f"{stem}-{number}.png"
             path.write_bytes(page)

@@ -13,7 +13,7 @@ from dialogs.state import FormStatus
 from storage.db import Database
 from storage.repos import DepartmentRepository, FormRepository, RoundRepository, UserRepository
 from tests.support.lastyear import C_2021, DEPT, INDICATORS, NEWCOMER, filed_in_2021
-from tests.support.scripted import SeedScript, drive
+from tests.support.scripted import SeedScript, acting_through, drive
 
 
 def _ids(database: Database) -> tuple[int, int, int]:
@@ -52,12 +52,10 @@ def test_the_latest_earlier_filing_is_the_one_offered(db: Database) -> None:
     service = FilingService(db)
     view = service.new_direction(department, round_2022.id, user)
 
-    def act(action):  # type: ignore[no-untyped-def]
-        result = service.act(view.form.id, action, user)
-        return result.outcome, result.view.state
-
     answers = {**C_2021, "direction": "农田水利（2022）", "period": "2022.1-2022.12"}
-    drive(SeedScript(answers, {}, INDICATORS), view.state, act)
+    drive(
+        SeedScript(answers, {}, INDICATORS), view.state, acting_through(service, view.form.id, user)
+    )
     carry = CarryOverService(service)
     assert carry.offer(department, round_2023) == 2022
     carried = carry.start(department, round_2023, user)

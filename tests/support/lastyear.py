@@ -17,7 +17,7 @@ from dialogs.steps import keepable, parse_address
 from storage.db import Database
 from storage.records import Role
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
-from tests.support.scripted import Scripted, SeedScript, drive
+from tests.support.scripted import Scripted, SeedScript, acting_through, drive
 from tests.support.seed import SeedIndicator
 
 DEPT, NEWCOMER = "甲县农业农村局", "乙县林业局"
@@ -77,19 +77,18 @@ def filed_in_2021(database: Database) -> None:
         user = UserRepository(session).create(901, "前任填报员", Role.STAFF, department.id)
     service = FilingService(database)
 
-    def act_for(form_id: int):  # type: ignore[no-untyped-def]
-        def act(action):  # type: ignore[no-untyped-def]
-            result = service.act(form_id, action, user.id)
-            return result.outcome, result.view.state
-
-        return act
-
     view = service.open_table_a(department.id, round_.id, user.id)
     drive(
-        SeedScript(A_2021, {"key_tasks": KEY_TASKS}, INDICATORS), view.state, act_for(view.form.id)
+        SeedScript(A_2021, {"key_tasks": KEY_TASKS}, INDICATORS),
+        view.state,
+        acting_through(service, view.form.id, user.id),
     )
     view = service.new_direction(department.id, round_.id, user.id)
-    drive(SeedScript(C_2021, {}, INDICATORS), view.state, act_for(view.form.id))
+    drive(
+        SeedScript(C_2021, {}, INDICATORS),
+        view.state,
+        acting_through(service, view.form.id, user.id),
+    )
     with database.transaction() as session:
         RoundRepository(session).create(2023, "2023", datetime(2023, 3, 31, tzinfo=UTC), "2023年")
 
