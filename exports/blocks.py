@@ -238,7 +238,7 @@ def indicator_cells(layout: IndicatorLayout, row: IndicatorRow | None) -> list[C
     split = layout.has(IndicatorColumn.UNIT)
     value_text, unit = (row.value if row else ""), ""
     if row is not None and split and row.reading is not None and not row.not_applicable:
-        value_text, unit = split_for_2023(row.reading, row.value)
+        value_text, unit = split_for_2023(row.reading, row.value, row.name)
     for spec in layout.columns:
         column = spec.column
         if row is None:

@@ -506,3 +506,39 @@ def test_seed_identical_directions() -> None:
     found = check_department(directions)
     assert codes(found) == [Code.INDICATOR_DIRECTIONS_IDENTICAL]
     assert found[0].params == {"text": "宣传经费", "other": "融媒体运营经费"}
+
+
+# --- issue 11: rates, large units and changes against last year are measurable ------------------
+
+
+@pytest.mark.parametrize("layout", [build_2021_layout(), build_2023_layout()], ids=["2021", "2023"])
+@pytest.mark.parametrize(
+    ("key", "name", "value"),
+    [
+        ("cost", "亩均补贴标准", "≤420元/亩"),
+        ("cost", "户均改造成本", "≤800元/户"),
+        ("cost", "道路养护单位成本", "≥3万元/公里"),
+        ("cost", "人均生活补助", "1200元/人·月"),
+        ("quantity", "入户走访频次", "≥2次/月"),
+        ("quantity", "服务人次", "≥1800人次"),
+        ("quantity", "垃圾清运量", "≥5万吨"),
+        ("quantity", "高标准农田面积", "≥1.2万亩"),
+        ("quality", "化肥施用量", "50公斤/亩"),
+        ("economic", "村集体经济收入", "同比增长5%"),
+        ("ecological", "单位能耗", "较上年下降3%"),
+        ("social", "群众知晓率", "比上年提高2个百分点"),
+        ("timeliness", "完成时间", "2026年11月底前"),
+        ("timeliness", "完成时间", "第三季度末前"),
+        ("timeliness", "审批时限", "12个月内"),
+    ],
+)
+def test_rates_and_changes_raise_no_advice(
+    layout: IndicatorLayout, key: str, name: str, value: str
+) -> None:
+    one = row(key, name, value)
+    assert one.reading is not None and one.reading.sure and one.reading.measurable
+    found = check_row(
+        layout.level1_of(key), layout.level2(key), one, year=2026,
+        amount_bound=Decimal(500), amount_scope="项目金额",
+    )
+    assert found == []
