@@ -66,6 +66,9 @@ class Code(StrEnum):
     STALE_VERSION = "stale_version"
     ACTION_NOT_ALLOWED = "action_not_allowed"
     ROW_NOT_FOUND = "row_not_found"
+    # --- fidelity (issue 11) ---------------------------------------------------------------
+    INDICATOR_VALUE_NOT_APPLICABLE = "indicator_value_not_applicable"
+    INDICATOR_ROW_NOT_APPLICABLE = "indicator_row_not_applicable"
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,11 @@ CATALOGUE: Mapping[Code, Entry] = {
         W, "支出方向“{text}”与“{other}”的绩效指标完全相同，评审会退回，请按各自用途分别设置。"
     ),
     Code.INDICATOR_REPEATED: Entry(W, "三级指标“{text}”在本表中重复出现（{level2}）。"),
+    # fidelity (issue 11): a form is complete before it is submitted, so this is an error.
     Code.INDICATOR_LEVEL2_EMPTY: Entry(
-        W, "二级指标「{level2}」还没有填写任何三级指标；如不适用，请选择“本项不适用”。"
+        E,
+        "以下二级指标既没有三级指标，也没有选择“本项不适用”：{level2}。"
+        "请逐项填写，或在该项选择“本项不适用”。",
     ),
     Code.INDICATOR_UNCONFIRMED: Entry(W, "{level2}的指标值“{text}”理解为“{reading}”，尚未确认。"),
     Code.WEIGHT_FORMAT: Entry(E, "「权重」应为 0 到 100 的数字，“{text}”无效。例：{example}"),
@@ -171,6 +177,17 @@ CATALOGUE: Mapping[Code, Entry] = {
     ),
     Code.ACTION_NOT_ALLOWED: Entry(E, "当前步骤不能这样操作，请按提示继续。"),
     Code.ROW_NOT_FOUND: Entry(E, "找不到第 {row} 条，请重新选择。"),
+    # fidelity (issue 11): 不适用 typed at a 指标值 step.
+    Code.INDICATOR_VALUE_NOT_APPLICABLE: Entry(
+        E,
+        "指标值不能写“{text}”。如「{level2}」整项不适用，请点下方“本项不适用”"
+        "（已填的三级指标会改为 /）；否则请输入目标值。例：{example}",
+    ),
+    Code.INDICATOR_ROW_NOT_APPLICABLE: Entry(
+        E,
+        "指标值不能写“{text}”。「{level2}」已有其他三级指标，如本条不需要，请点“去删除本条”后删除；"
+        "否则请输入目标值。例：{example}",
+    ),
 }
 
 

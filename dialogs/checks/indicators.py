@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.catalogue import Code, Problem
-from dialogs.definition import IndicatorLayout, Level1, Level1Role, Level2, Level2Role
+from dialogs.definition import (
+    IndicatorColumn,
+    IndicatorLayout,
+    Level1,
+    Level1Role,
+    Level2,
+    Level2Role,
+)
 from dialogs.parsing.amount import plain_decimal
 from dialogs.parsing.errors import ParseError
 from dialogs.parsing.indicator import TIME_UNITS, read_indicator
@@ -208,7 +215,8 @@ def check_table(
     year: int | None = None,
 ) -> list[Problem]:
     """INDICATOR_NO_OUTPUT / INDICATOR_NO_BENEFIT (errors), WEIGHT_SUM (error when `weighted`),
-    INDICATOR_REPEATED, INDICATOR_LEVEL2_EMPTY and INDICATOR_UNCONFIRMED (warnings)."""
+    INDICATOR_LEVEL2_EMPTY (error: one problem listing every 二级指标 with neither a row nor the
+    不适用 choice), INDICATOR_REPEATED and INDICATOR_UNCONFIRMED (warnings)."""
     labels = {level2.key: level2.label for _, level2 in layout.level2s()}
     applicable = [row for row in rows if row.level2 in labels and _applicable(row)]
     found: list[Problem] = []
@@ -233,9 +241,12 @@ def check_table(
             params = {"text": shorten(same[0].name, 40), "level2": where}
             found.append(Problem(Code.INDICATOR_REPEATED, params))
     present = {row.level2 for row in rows}
-    for _, level2 in layout.level2s():
-        if level2.key not in present:
-            found.append(Problem(Code.INDICATOR_LEVEL2_EMPTY, {"level2": level2.label}))
+    missing = [level2 for _, level2 in layout.level2s() if level2.key not in present]
+    if missing:
+        # One problem naming every 二级指标 still open, so submit lists them all at once.
+        names = "、".join(f"「{level2.label}」" for level2 in missing)
+        first = f"i:{missing[0].key}:0:{IndicatorColumn.NAME.value}"
+        found.append(Problem(Code.INDICATOR_LEVEL2_EMPTY, {"level2": names}, fix_step=first))
     for row in rows:
         reading = row.reading
         if row.level2 in labels and reading and not reading.sure and not reading.confirmed:

@@ -220,7 +220,9 @@ def test_level2_empty() -> None:
     rows = [r for r in full_table() if r.level2 != "ecological"]
     found = check_table(LAYOUT, rows, weighted=False)
     assert codes(found) == [Code.INDICATOR_LEVEL2_EMPTY]
-    assert found[0].params == {"level2": "生态效益"}
+    assert found[0].is_error
+    assert found[0].params == {"level2": "「生态效益」"}
+    assert found[0].fix_step == "i:ecological:0:name"
     rows.append(IndicatorRow.not_applicable_row("ecological"))
     assert check_table(LAYOUT, rows, weighted=False) == []
 
