@@ -141,10 +141,10 @@ CATALOGUE: Mapping[Code, Entry] = {
         E, "{level2}的指标值“{text}”有数字但没有计量单位，评审无法核对。例：{example}"
     ),
     Code.INDICATOR_COST_ABOVE_AMOUNT: Entry(
-        E, "产出成本上限 {bound} 万元超过了{scope}的金额 {amount} 万元，请核对。例：{example}"
+        E, "{level2}上限 {bound} 万元超过了{scope}的金额 {amount} 万元，请核对。例：{example}"
     ),
-    Code.INDICATOR_NO_OUTPUT: Entry(E, "至少需要一条适用的「产出指标」，现在没有。例：{example}"),
-    Code.INDICATOR_NO_BENEFIT: Entry(E, "至少需要一条适用的「效益指标」，现在没有。例：{example}"),
+    Code.INDICATOR_NO_OUTPUT: Entry(E, "至少需要一条适用的「{level1}」，现在没有。例：{example}"),
+    Code.INDICATOR_NO_BENEFIT: Entry(E, "至少需要一条适用的「{level1}」，现在没有。例：{example}"),
     Code.INDICATOR_VAGUE: Entry(
         W, "{level2}的指标值“{text}”无法在年底核对，只能按定性指标记录；写成数字更好。例：{example}"
     ),
@@ -152,10 +152,10 @@ CATALOGUE: Mapping[Code, Entry] = {
         W, "{level2}的指标值“{text}”不是可量化的目标，评审时较弱；建议写成数字加单位。例：{example}"
     ),
     Code.INDICATOR_TIMELINESS_NO_DATE: Entry(
-        W, "产出时效“{text}”没有具体日期、月份或期限，评审无法核对完成时间。例：{example}"
+        W, "{level2}“{text}”没有具体日期、月份或期限，评审无法核对完成时间。例：{example}"
     ),
     Code.INDICATOR_SATISFACTION_NO_PERCENT: Entry(
-        W, "满意度指标“{text}”没有百分比目标。例：{example}"
+        W, "{level2}“{text}”没有百分比目标。例：{example}"
     ),
     Code.INDICATOR_DIRECTIONS_IDENTICAL: Entry(
         W, "支出方向“{text}”与“{other}”的绩效指标完全相同，评审会退回，请按各自用途分别设置。"

@@ -8,7 +8,8 @@
 * `check_department`: the directions of one department (identical indicator sets).
 
 Each problem's `example` is taken from the same 二级指标 of the definition (`example_value` or
-`example_name`, with `{year}` filled in), so advice always matches the row being fixed.
+`example_name`, with `{year}` filled in), and the 一级/二级 labels it names are the layout's own
+(产出时效 in 2021, 时效指标 in 2023), so advice always matches the row being fixed.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def check_row(
     """The rules on one completed row (its reading is read now if missing).
 
     Errors: INDICATOR_UNIT_MISSING (a number without unit; a percentage is a unit),
-    INDICATOR_COST_ABOVE_AMOUNT (a 产出成本 amount in 元/万元 above `amount_bound`, whatever the
+    INDICATOR_COST_ABOVE_AMOUNT (a cost-role amount in 元/万元 above `amount_bound`, whatever the
     comparator: a bound or a target above the money available cannot be right).
     Warnings: INDICATOR_VAGUE (a short vague value taken as 定性) or else INDICATOR_NOT_MEASURABLE
     (any other 定性: grades, sentences), never both; INDICATOR_TIMELINESS_NO_DATE;
@@ -178,6 +179,7 @@ def check_row(
     if cost and amount_bound is not None and wan is not None and wan > amount_bound:
         bound = format_decimal(amount_bound)
         params = {
+            "level2": level2.label,
             "bound": format_decimal(wan),
             "scope": amount_scope or "本表",
             "amount": bound,
@@ -189,10 +191,12 @@ def check_row(
         found.append(Problem(code, base))
     if level2.role is Level2Role.TIMELINESS and not _has_time(row, reading):
         pair = shorten(f"{row.name.strip()}：{row.value.strip()}", 40)
-        found.append(Problem(Code.INDICATOR_TIMELINESS_NO_DATE, {"text": pair, "example": example}))
+        params = {"level2": level2.label, "text": pair, "example": example}
+        found.append(Problem(Code.INDICATOR_TIMELINESS_NO_DATE, params))
     if level2.role is Level2Role.SATISFACTION and not (quantitative and reading.unit in _PERCENT):
         found.append(
-            Problem(Code.INDICATOR_SATISFACTION_NO_PERCENT, {"text": text, "example": example})
+            Problem(Code.INDICATOR_SATISFACTION_NO_PERCENT,
+                    {"level2": level2.label, "text": text, "example": example})
         )
     return found
 
@@ -226,7 +230,8 @@ def check_table(
         code = missing_codes.get(level1.role)
         keys = {child.key for child in level1.children}
         if code is not None and not any(row.level2 in keys for row in applicable):
-            found.append(Problem(code, {"example": _first_example(level1, year)}))
+            params = {"level1": level1.label, "example": _first_example(level1, year)}
+            found.append(Problem(code, params))
     if weighted:
         total = sum((row.weight or Decimal(0) for row in applicable), Decimal(0))
         if total != 100:
