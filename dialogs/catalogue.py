@@ -185,7 +185,7 @@ CATALOGUE: Mapping[Code, Entry] = {
     ),
     Code.INDICATOR_ROW_NOT_APPLICABLE: Entry(
         E,
-        "指标值不能写“{text}”。「{level2}」已有其他三级指标，如本条不需要，请点“去删除本条”后删除；"
+        "指标值不能写“{text}”。「{level2}」已有其他三级指标：如本条不需要，请回到本项列表删除本条；"
         "否则请输入目标值。例：{example}",
     ),
 }
