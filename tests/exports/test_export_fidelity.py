@@ -7,16 +7,27 @@ in the 2023 layout as 指标值 followed by 计量单位 (a calendar deadline wh
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dialogs.filing import DepartmentFiling
+from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.values import Nature
 from exports import department_workbook
 from exports.importer import import_workbook
 from tests.exports.sheets import dump, find_one, load
-from tests.support.county import DEPARTMENT, DIRECTION_ROWS, TABLE_A_ROWS, YEAR, county_filing
+from tests.support.county import (
+    DEPARTMENT,
+    DIRECTION_ROWS,
+    TABLE_A_ROWS,
+    YEAR,
+    county_filing,
+    indicator_rows,
+)
 
 
 def _printed_values(ws: Worksheet) -> list[tuple[str, str]]:
@@ -84,3 +95,47 @@ def test_2023_columns_of_a_date_a_rate_and_a_change() -> None:
     assert cells("服务质量评价") == ("定性", "良好", None)
     assert cells("设备安装周期") == ("定量", "12个月内", "个月")
     assert Nature.QUANTITATIVE.value == "定量"
+
+
+_SHAPES = st.one_of(
+    st.builds(
+        lambda symbol, number, unit, per: f"{symbol}{number}{unit}{per}",
+        st.sampled_from(["", "≥", "≤", "不低于", "不超过", "较上年下降", "同比增长"]),
+        st.integers(min_value=0, max_value=99_999),
+        st.sampled_from(["%", "次", "人次", "万吨", "万元", "元", "个百分点", "亩", "个月"]),
+        st.sampled_from(["", "/亩", "/户", "/月", "/人·月"]),
+    ),
+    st.builds(
+        lambda year, month, words: f"{year}年{month}月{words}",
+        st.integers(min_value=2020, max_value=2035),
+        st.integers(min_value=1, max_value=12),
+        st.sampled_from(["底前", "底前完成", "30日前", "前"]),
+    ),
+    st.builds(lambda n, unit: f"{n}{unit}以上", st.integers(1, 500), st.sampled_from(["次", "%"])),
+    st.sampled_from(["良好", "优", "90%-95%", "第三季度末前", "12个月内", "按期完成建设任务。"]),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # an export is slow to shrink
+@given(st.sampled_from(["2021", "2023"]), st.lists(_SHAPES, min_size=1, max_size=6))
+def test_any_typed_values_survive_export_and_import(layout_key: str, values: list[str]) -> None:
+    filing = county_filing(layout_key)
+    assert filing.table_a is not None
+    keys = ["quantity", "quality", "timeliness", "cost", "social", "sustainable"]
+    typed = [(keys[i], f"考核项目{i + 1}", value) for i, value in enumerate(values)]
+    own = {key for key, _, _ in typed}
+    kept = [(r.level2, r.name, r.value) for r in filing.table_a.state.indicators
+            if r.level2 not in own and not r.not_applicable]
+    order = [l2.key for _, l2 in get_layout(layout_key).table_a.indicators.level2s()]
+    entered = sorted(typed + kept, key=lambda entry: order.index(entry[0]))  # as printed
+    rows = indicator_rows(layout_key, entered)
+    state = filing.table_a.state.evolve(indicators=rows)
+    filing = replace(filing, table_a=FiledForm(1, state))
+    first = department_workbook(filing)
+    imported = import_workbook(first, get_layout(layout_key), DEPARTMENT, YEAR)
+    assert isinstance(imported, DepartmentFiling), imported
+    assert imported.table_a is not None
+    after = [(r.level2, r.name, r.value) for r in imported.table_a.state.indicators]
+    assert after == [(r.level2, r.name, r.value) for r in rows]
+    assert dump(department_workbook(imported)) == dump(first)
