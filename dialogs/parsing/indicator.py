@@ -346,10 +346,11 @@ def read_indicator(name: str, value: str) -> Reading:
     if reading is None:
         return Reading(Nature.QUALITATIVE)
     if reading.nature is Nature.QUANTITATIVE and reading.unit is None:
-        bracketed = re.search(r"\((?P<unit>[^()]{1,6})\)$", tidy(name))
-        if bracketed and bracketed["unit"] in UNITS:  # 三级指标 `培训人数（人）` + 指标值 `50`
+        bracketed = re.search(r"\((?P<unit>[^()]{1,8})\)$", tidy(name))
+        # 三级指标 `培训人数（人）` or `亩均补助（元/亩）` + 指标值 `50`
+        if bracketed and re.fullmatch(_UNIT, bracketed["unit"]):
             reading = Reading(Nature.QUANTITATIVE, reading.comparator, reading.number,
-                              bracketed["unit"], sure=True)
+                              _unit(bracketed["unit"]), sure=True)
     if reading.sure and not _agrees_with_name(reading, name):
         reading = Reading(Nature.QUANTITATIVE, reading.comparator, reading.number, reading.unit,
                           sure=False)

@@ -428,6 +428,7 @@ def test_2023_split_keeps_the_typed_text(value: str, printed: str, unit: str) ->
     [
         ("培训人数（人）", "50", "人", "50"),  # the unit was the 三级指标's, not typed
         ("培训人数（人）", "≥50人", "人", "≥50人"),
+        ("亩均补助（元/亩）", "≤420", "元/亩", "≤420"),
         ("考核指标", "10以上", "次", "10次以上"),  # hand-made: unit after the number
         ("考核指标", "100", "%", "100%"),
         ("考核指标", "2026年11月底前", "", "2026年11月底前"),
@@ -466,3 +467,14 @@ def test_split_and_join_never_lose_text(value: str) -> None:
     printed, unit = split_for_2023(reading, value, "考核指标")
     if reading.nature is not Nature.NOT_APPLICABLE and value.strip():
         assert join_2023("考核指标", printed, unit) == value.strip()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit"),
+    [("亩均补助（元/亩）", "≤420", "元/亩"), ("垃圾清运量（万吨）", "≥5", "万吨"),
+     ("走访频次(次/月)", "2", "次/月")],
+)
+def test_a_rate_or_large_unit_named_in_brackets(name: str, value: str, unit: str) -> None:
+    reading = read_indicator(name, value)
+    assert (reading.unit, reading.sure) == (unit, True)
+    assert split_for_2023(reading, value, name) == (value, unit)
