@@ -90,3 +90,13 @@ REDEEM_FAILURES = {
     "expired": "这个邀请码已过期，请向审核人或管理员索取新的邀请码。",
 }
 ADMIN_CANNOT_JOIN = "你是管理员，无需使用邀请码。"
+
+# --- safety branch: one message per failed update, and floods ---
+DATABASE_DOWN = (
+    "⚠️ 数据库暂时无法访问，这条消息没有处理。"
+    "已确认（✓）的答案都已保存，不会丢失。请稍后重发，或发送 /fill 从原处继续。"
+)
+FLOOD_NOTICE = (
+    "⏳ 你发送得太快了，正在按顺序处理前面的消息，之后发来的消息已忽略。"
+    "请等收到回复后再继续；已确认的答案都已保存。"
+)

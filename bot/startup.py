@@ -8,17 +8,31 @@ server (which answers 403 to requests without Telegram's secret-token header).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
+from telegram.ext import (
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+)
 
 from bot import messages
 from bot.handlers import register_handlers
@@ -172,23 +186,37 @@ async def _post_init(app: BotApplication) -> None:
         await set_chat_commands(app.bot, user.telegram_id, messages.SUPERVISOR_COMMANDS)
 
 
+def database_unavailable(error: BaseException | None) -> bool:
+    """The database could not be reached (down, refused, locked, pool exhausted)."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure and tell the user that their saved answers are safe."""
+    """Log the failure and tell the user, once, that their confirmed answers are safe.
+
+    A failed update ends here: ApplicationHandlerStop keeps PTB from running the next handler
+    group, which would fail again (the gate in group -1 failed, so no one is identified) and
+    send a second message."""
     error = context.error
     if isinstance(update, Update) and isinstance(error, Forbidden) and update.effective_user:
         # The user blocked the bot: remember it, so reminders stop until they write again.
-        await in_thread(context.deps.directory.mark_blocked, update.effective_user.id)
-        return
+        with contextlib.suppress(SQLAlchemyError):
+            await in_thread(context.deps.directory.mark_blocked, update.effective_user.id)
+        raise ApplicationHandlerStop
     update_id = update.update_id if isinstance(update, Update) else None
     _LOGGER.error("update %s failed", update_id, exc_info=error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
         return
-    if update.effective_chat.type != "private":
-        return
-    try:
-        await context.bot.send_message(update.effective_chat.id, messages.ERROR_TEXT)
-    except TelegramError as send_error:
-        _LOGGER.warning("could not tell the user about the error: %s", send_error)
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        text = messages.DATABASE_DOWN if database_unavailable(error) else messages.ERROR_TEXT
+        try:
+            await context.bot.send_message(chat.id, text)
+        except TelegramError as send_error:
+            _LOGGER.warning("could not tell the user about the error: %s", send_error)
+    raise ApplicationHandlerStop
 
 
 # --- running -------------------------------------------------------------------------------------
