@@ -56,38 +56,70 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret
 # --- logging -------------------------------------------------------------------------------------
 
 
-class RedactToken(logging.Filter):
-    """Replaces the bot token in every record (message and traceback) on the handlers it guards:
-    a URL in an error message must not leak it even if a library logs one."""
+def secrets_of(token: str, webhook_secret: str | None = None) -> dict[str, str]:
+    """What must never reach a log, each with the placeholder it is replaced by: the bot token,
+    its secret half on its own (after "<bot id>:"), and the webhook secret token."""
+    found: dict[str, str] = {}
+    if token:
+        found[token] = "<TOKEN>"
+        _, _, half = token.partition(":")
+        if len(half) >= 16:
+            found.setdefault(half, "<TOKEN>")
+    if webhook_secret:
+        found.setdefault(webhook_secret, "<WEBHOOK_SECRET>")
+    return found
 
-    def __init__(self, token: str) -> None:
+
+def redact(text: str, secrets: dict[str, str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):  # the whole token before its half
+        if secret in text:
+            text = text.replace(secret, secrets[secret])
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the secrets in every record (message and traceback) on the handlers it guards:
+    a URL in an error message or the parameters of a logged Bot API call must not leak them,
+    whatever the level."""
+
+    def __init__(self, token: str, webhook_secret: str | None = None) -> None:
         super().__init__()
-        self.token = token
+        self.secrets = secrets_of(token, webhook_secret)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.token:
+        if not self.secrets:
             return True
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<TOKEN>")
-            record.args = ()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's to report
+            return True
+        redacted = redact(message, self.secrets)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<TOKEN>")
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
         return True
 
 
-_REDACTED: set[str] = set()
+RedactToken = RedactSecrets  # the earlier name
+_REDACTED: dict[str, str] = {}
 
 
-def redact_token_everywhere(token: str) -> None:
-    """Redact the token from every log record when it is created, whatever logger or handler
-    (PTB itself logs the Bot API URL, token included, at DEBUG). Installed once per process."""
-    if not token or token in _REDACTED:
+def redact_everywhere(token: str, webhook_secret: str | None = None) -> None:
+    """Redact the secrets from every log record when it is created, whatever logger or handler
+    (PTB logs the Bot API URL with the token, and the parameters of setWebhook with the secret
+    token, at DEBUG). The record factory is installed once per process; later calls add
+    secrets to it."""
+    added = secrets_of(token, webhook_secret)
+    if not added or added.keys() <= _REDACTED.keys():
         return
     first = not _REDACTED
-    _REDACTED.add(token)
+    for secret, label in added.items():
+        _REDACTED.setdefault(secret, label)
     if not first:
         return
     previous = logging.getLogRecordFactory()
@@ -98,10 +130,9 @@ def redact_token_everywhere(token: str) -> None:
             message = record.getMessage()
         except Exception:  # a broken format string is the logging module's to report
             return record
-        if any(secret in message for secret in _REDACTED):
-            for secret in _REDACTED:
-                message = message.replace(secret, "<TOKEN>")
-            record.msg, record.args = message, ()
+        redacted = redact(message, _REDACTED)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return record
 
     logging.setLogRecordFactory(factory)
@@ -113,13 +144,16 @@ def quiet_http_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure_logging(token: str) -> None:
+def configure_logging(token: str, webhook_secret: str | None = None) -> None:
+    """INFO to stderr; the token and the webhook secret are redacted on every root handler, at
+    every level (DEBUG included)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))  # tracebacks are formatted after the record
-    redact_token_everywhere(token)
+        # Tracebacks are formatted after the record is created: the filter covers them.
+        handler.addFilter(RedactSecrets(token, webhook_secret))
+    redact_everywhere(token, webhook_secret)
     quiet_http_logs()
 
 
@@ -140,7 +174,8 @@ def build_application(
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
-    redact_token_everywhere(settings.telegram_bot_token.get_secret_value())
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    redact_everywhere(settings.telegram_bot_token.get_secret_value(), webhook_secret)
     deps = Deps(
         settings=settings,
         database=database,
@@ -252,7 +287,8 @@ def _fail(kind: str, message: str, code: int) -> int:
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     """Run until interrupted. Configuration problems are one line on stderr and exit 2."""
     assert settings.telegram_bot_token is not None  # settings_or_exit(require_token=True)
-    configure_logging(settings.telegram_bot_token.get_secret_value())
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    configure_logging(settings.telegram_bot_token.get_secret_value(), webhook_secret)
     try:
         options = webhook_options(settings) if webhook else {}
     except SettingsError as error:
