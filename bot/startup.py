@@ -44,7 +44,7 @@ from bot.reminders.jobs import install_reminders
 from bot.roles import Directory
 from bot.service import FilingService
 from bot.settings import Settings, SettingsError
-from bot.updates import PerUserOrderedProcessor
+from bot.updates import PerUserOrderedProcessor, send_flood_notices
 from dialogs.loader import DefinitionError, load_layouts
 from storage.db import Database
 
@@ -200,6 +200,7 @@ def build_application(
         .build()
     )
     app.bot_data[DEPS_KEY] = deps
+    send_flood_notices(app, messages.FLOOD_NOTICE)
     register_handlers(app)
     # Reminders, /status with progress, /remind, /policy and review go in front of group 0's
     # catch-all handlers (see bot.reminders.commands.register).

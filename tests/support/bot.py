@@ -88,6 +88,7 @@ class BotEnv:
     app: Any = None
     reminders: bool = True  # False: the test installs reminders itself (on a fake clock)
     drivers: list[ChatDriver] = field(default_factory=list)
+    limiter: Callable[[], RetryingRateLimiter] = quick_limiter  # a new one for each start
     _running: contextlib.AsyncExitStack | None = None
 
     @classmethod
@@ -98,6 +99,7 @@ class BotEnv:
         *,
         database: Database | None = None,
         reminders: bool = True,
+        limiter: Callable[[], RetryingRateLimiter] = quick_limiter,
         **settings: Any,
     ) -> AsyncIterator[BotEnv]:
         own = database is None
@@ -106,6 +108,7 @@ class BotEnv:
             admin = fake.user("管理员", username="admin_user")
             env = cls(fake, db, make_settings(fake, db, [admin.id], **settings), admin)
             env.reminders = reminders
+            env.limiter = limiter
             try:
                 await env.start()
                 yield env
@@ -116,7 +119,7 @@ class BotEnv:
 
     async def start(self) -> None:
         self.app = build_application(
-            self.settings, self.database, rate_limiter=quick_limiter(), reminders=self.reminders
+            self.settings, self.database, rate_limiter=self.limiter(), reminders=self.reminders
         )
         stack = contextlib.AsyncExitStack()
         await stack.enter_async_context(running_polling(self.app))
