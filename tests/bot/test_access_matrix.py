@@ -266,6 +266,7 @@ EXPORT_Y = f"2021_{Y}_绩效目标表.xlsx"
 CHOOSE_EXPORT = "请选择要导出的部门"
 SUBMIT_BLOCKED = "暂不能提交"
 STALE_OR_DONE = "已过期"
+PRINT_UNAVAILABLE = "暂时无法生成 PDF 和图片预览"
 
 
 def text(value: str) -> Send:
@@ -332,6 +333,12 @@ CASES: list[Case] = [
             district=yes(X, Y),
             admin=yes(X, Y),
         ),
+    ),
+    Case(
+        "/preview",
+        "text",
+        text("/preview"),
+        everyone(staff=yes(PRINT_UNAVAILABLE), reviewers=yes(PRINT_UNAVAILABLE)),
     ),
     Case(
         "/export",
@@ -470,6 +477,22 @@ CASES: list[Case] = [
         everyone(staff_x=yes(SUBMIT_BLOCKED), staff_y=no(NOT_ALLOWED), reviewers=no(NOT_ALLOWED)),
     ),
     Case(
+        "y: update the old year of X's form (not copied from last year: refused)",
+        "button",
+        lambda w: f"y:{w.ax}:{w.ax_version}",
+        everyone(
+            staff_x=yes(messages.OLD_YEAR_STALE),
+            staff_y=no(NOT_ALLOWED),
+            reviewers=no(NOT_ALLOWED),
+        ),
+    ),
+    Case(
+        "m:y start from last year (the department has started: refused)",
+        "button",
+        text("m:y"),
+        everyone(staff=yes(messages.CARRY_OVER_REFUSED), reviewers=no(NOT_STAFF)),
+    ),
+    Case(
         "m:a table A of one's own department",
         "button",
         text("m:a"),
@@ -516,6 +539,16 @@ CASES: list[Case] = [
             staff_x=yes(document=EXPORT_X),
             staff_y=no(NOT_ALLOWED),
             reviewers=yes(document=EXPORT_X),
+        ),
+    ),
+    Case(
+        "v: preview X's tables (no LibreOffice in these tests)",
+        "button",
+        lambda w: f"v:{w.x}:0",
+        everyone(
+            staff_x=yes(PRINT_UNAVAILABLE),
+            staff_y=no(NOT_ALLOWED),
+            reviewers=yes(PRINT_UNAVAILABLE),
         ),
     ),
     Case(
