@@ -21,6 +21,8 @@ from dialogs.filing import DepartmentFiling, FiledForm, directions_total
 from dialogs.quality import department_quality
 from dialogs.state import FormState
 from exports.grid import Grid, GridBuilder
+from exports.round_chart import add_round_chart
+from exports.round_picture import filings_picture
 from exports.tables import SHEET_A, SHEET_C_PREFIX, direction_name
 from exports.writer import stream_workbook, to_bytes
 
@@ -157,6 +159,16 @@ def consolidated_grids(layout: Layout, filings: Sequence[DepartmentFiling]) -> t
     )
 
 
-def consolidated_workbook(layout: Layout, filings: Sequence[DepartmentFiling]) -> bytes:
-    """`{年度}_汇总.xlsx` (see exports.names) for one round's layout and departments."""
-    return to_bytes(stream_workbook(consolidated_grids(layout, filings), plain=(TEXT,)))
+def consolidated_workbook(
+    layout: Layout, filings: Sequence[DepartmentFiling], *, deadline_passed: bool = False
+) -> bytes:
+    """`{年度}_汇总.xlsx` (see exports.names) for one round's layout and departments; the first
+    sheet carries the chart of the round (exports.round_chart), overdue if `deadline_passed`."""
+    grids = consolidated_grids(layout, filings)
+    workbook = stream_workbook(grids, plain=(TEXT,))
+    picture = filings_picture(filings, deadline_passed=deadline_passed)
+    first = grids[0]  # the chart beside the list, the data table under it
+    add_round_chart(
+        workbook.worksheets[0], picture, after_row=first.max_row, anchor=(2, first.max_col + 2)
+    )
+    return to_bytes(workbook)
