@@ -69,7 +69,10 @@ def _holds_glyphs(path: str, index: int) -> bool:
     from matplotlib.ft2font import FT2Font
 
     try:
-        font = FT2Font(path, face_index=index)
+        try:
+            font = FT2Font(path, face_index=index)
+        except TypeError:  # a matplotlib without faces of collections: the first face
+            font = FT2Font(path)
     except (OSError, RuntimeError, ValueError):
         return False
     return all(font.get_char_index(ord(char)) for char in PROBE)
