@@ -172,7 +172,9 @@ def round_picture(
     )
 
 
-def filing_standing(filing: DepartmentFiling, *, deadline_passed: bool) -> DepartmentStanding:
+def filing_standing(
+    filing: DepartmentFiling, *, deadline_passed: bool, quality: QualityFigure | None = None
+) -> DepartmentStanding:
     forms = [(TableKind.C, form.status) for form in filing.directions]
     if filing.table_a is not None:
         forms.append((TableKind.A, filing.table_a.status))
@@ -180,7 +182,7 @@ def filing_standing(filing: DepartmentFiling, *, deadline_passed: bool) -> Depar
     return DepartmentStanding(
         name=filing.department,
         stage=stage,
-        quality=department_quality(filing),
+        quality=quality if quality is not None else department_quality(filing),
         overdue=deadline_passed and not stage.done,
     )
 
@@ -191,10 +193,16 @@ def filings_picture(
     title: str = "",
     deadline_passed: bool = False,
     as_of: str = "",
+    qualities: Sequence[QualityFigure] | None = None,
 ) -> RoundPicture:
     """The picture of a round's filings (the round workbook's chart); the title defaults to
-    the round's year."""
+    the round's year. `qualities`: the filings' quality figures if already computed (checking
+    every indicator is most of the cost)."""
     if not title and filings:
         title = f"{filings[0].year}年度"
-    standings = [filing_standing(f, deadline_passed=deadline_passed) for f in filings]
+    known = qualities if qualities is not None else [None] * len(filings)
+    standings = [
+        filing_standing(f, deadline_passed=deadline_passed, quality=q)
+        for f, q in zip(filings, known, strict=True)
+    ]
     return round_picture(title, standings, as_of=as_of)
