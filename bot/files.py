@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.imports import ImportService
@@ -60,7 +61,8 @@ def export_command(
             path = _target(output, department_file_name(year, dept.name))
         else:
             filings = service.round_filings(round_.id)
-            data = consolidated_workbook(get_layout(round_.layout), filings)
+            late = datetime.now(UTC) >= round_.deadline  # the chart marks overdue departments
+            data = consolidated_workbook(get_layout(round_.layout), filings, deadline_passed=late)
             path = _target(output, consolidated_file_name(year))
         path.write_bytes(data)
         print(f"已导出：{path}")
