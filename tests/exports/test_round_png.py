@@ -20,6 +20,7 @@ from exports.round_png import (
     png_size,
     round_png,
 )
+from tests.support.fonts import require_cjk_font
 
 
 def _standings(count: int, *, overdue: bool) -> list[DepartmentStanding]:
@@ -43,6 +44,7 @@ def _red_pixels(data: bytes) -> int:
 
 
 def _render(picture: object) -> bytes:
+    require_cjk_font()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = round_png(picture)  # type: ignore[arg-type]
@@ -52,7 +54,7 @@ def _render(picture: object) -> bytes:
 
 
 def test_cjk_font_found_through_the_font_manager() -> None:
-    font = find_cjk_font()
+    font = require_cjk_font()
     assert "CJK" in font.family or "Han" in font.family or "Hei" in font.family
     assert any(entry.fname == font.path for entry in font_manager.fontManager.ttflist)
 

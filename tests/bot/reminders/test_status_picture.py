@@ -22,6 +22,7 @@ from storage.repos import FormRepository
 from tests.bot.reminders.reminder_world import World, build_world, shanghai
 from tests.support.bot import BotEnv
 from tests.support.fake_bot_api import BotMessage, TgUser
+from tests.support.fonts import require_cjk_font
 from tests.support.round_filings import indicators
 from tests.support.telegram_client import ChatDriver
 
@@ -85,6 +86,7 @@ def _photos(replies: list[BotMessage]) -> list[BotMessage]:
 
 
 async def test_status_sends_the_picture_then_the_text(tmp_path: Path) -> None:
+    require_cjk_font()
     async with a_round(tmp_path) as r:
         r.fill("清水河管理站", measurable=1, qualitative=3)
         done = r.fill("白云山林场", measurable=3, qualitative=0)
