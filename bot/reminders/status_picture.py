@@ -51,6 +51,7 @@ class PictureCache:
 
     def clear(self) -> None:
         self._pictures.clear()
+        self.drawn = 0
 
 
 PICTURES = PictureCache()
