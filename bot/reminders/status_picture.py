@@ -49,6 +49,10 @@ class PictureCache:
         while len(self._pictures) > self.size:
             self._pictures.popitem(last=False)
 
+    def pictures(self) -> list[RoundPicture]:
+        """The cached pictures, least recently used first."""
+        return list(self._pictures)
+
     def clear(self) -> None:
         self._pictures.clear()
         self.drawn = 0

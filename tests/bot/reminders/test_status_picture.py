@@ -115,6 +115,13 @@ async def test_status_sends_the_picture_then_the_text(tmp_path: Path) -> None:
         assert third[0].document is not None and third[0].document.data != photo.document.data
         assert PICTURES.drawn == 2
 
+        # A supervisor of one department gets the picture of that department only.
+        PICTURES.clear()
+        r.fill("宣传部", measurable=2, qualitative=2)
+        assert _photos(await r.person("审核人").say("/status"))
+        [scoped] = PICTURES.pictures()
+        assert scoped.departments == 1 and [w.name for w in scoped.weakest] == ["宣传部"]
+
         # Staff follow their own department in text only.
         staff = r.person("赵一")
         assert _photos(await staff.say("/status")) == []
