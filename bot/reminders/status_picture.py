@@ -1,7 +1,7 @@
 """/status shows a supervisor the round as a picture above its text: departments by stage and
 the weakest indicator quality, overdue in red (exports.round_picture, drawn by exports.round_png).
 
-The PNG is drawn in a worker thread (a second or so of CPU) and cached by the picture's value:
+The PNG is drawn in a worker thread (it is CPU work) and cached by the picture's value:
 two /status of an unchanged round on the same day send the same bytes without drawing again.
 The picture is an extra: a machine without a CJK font, or any failure to draw or to send it,
 costs only the picture; the reason is logged and /status goes on with its text.
