@@ -24,6 +24,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from exports.round_picture import RoundPicture
+from exports.xmlsafe import xml_safe
 
 STAGE_COLOURS = ("9E9E9E", "42A5F5", "7E57C2", "FFA726", "43A047")  # in Stage order
 OVERDUE = "D32F2F"
@@ -62,6 +63,9 @@ def chart_table(picture: RoundPicture) -> list[list[Value]]:
 
 
 def _write(ws: Worksheet | WriteOnlyWorksheet, first_row: int, rows: Sequence[list[Value]]) -> None:
+    # Department names reach the sheet here, not through the writer: the same last line of
+    # defence against characters XML cannot hold.
+    rows = [[xml_safe(value) for value in row] for row in rows]
     if isinstance(ws, WriteOnlyWorksheet):
         for row in rows:
             ws.append(row)
