@@ -2,7 +2,8 @@
 the weakest indicator quality, overdue in red (exports.round_picture, drawn by exports.round_png).
 
 The PNG is drawn in a worker thread (it is CPU work) and cached by the picture's value:
-two /status of an unchanged round on the same day send the same bytes without drawing again.
+two /status of an unchanged round on the same day send the same bytes without drawing again;
+/status waits at most PICTURE_WAIT_SECONDS for it before sending its text alone.
 The picture is an extra: a machine without a CJK font, or any failure to draw or to send it,
 costs only the picture; the reason is logged and /status goes on with its text.
 """
@@ -27,6 +28,9 @@ from exports.round_png import CjkFontMissing, round_png  # matplotlib itself loa
 
 _LOGGER = logging.getLogger(__name__)
 CACHE_SIZE = 32  # pictures kept: a few rounds times the scopes of the supervisors asking
+# How long /status holds its text back for the picture. The first picture of a process also
+# loads matplotlib (and, on a new machine, builds its font list): that one may come next time.
+PICTURE_WAIT_SECONDS = 20.0
 
 
 class PictureCache:
@@ -59,6 +63,7 @@ class PictureCache:
 
 
 PICTURES = PictureCache()
+_DRAWINGS: dict[RoundPicture, asyncio.Future[bytes]] = {}  # pictures being drawn now
 
 
 def report_picture(report: RoundReport, now: datetime, zone: ZoneInfo) -> RoundPicture:
@@ -76,13 +81,33 @@ def report_picture(report: RoundReport, now: datetime, zone: ZoneInfo) -> RoundP
     return round_picture(report.round.title, standings, as_of=as_of)
 
 
-async def _png(picture: RoundPicture) -> bytes:
-    data = PICTURES.get(picture)
-    if data is None:
-        data = await asyncio.to_thread(round_png, picture)
-        PICTURES.put(picture, data)
-        PICTURES.drawn += 1
+async def _draw(picture: RoundPicture) -> bytes:
+    data = await asyncio.to_thread(round_png, picture)
+    PICTURES.put(picture, data)
+    PICTURES.drawn += 1
     return data
+
+
+def _drawn(picture: RoundPicture, done: asyncio.Future[bytes]) -> None:
+    _DRAWINGS.pop(picture, None)
+    if not done.cancelled() and done.exception() is not None:  # retrieved: the waiter logs it
+        _LOGGER.debug("drawing the round picture failed", exc_info=done.exception())
+
+
+async def _png(picture: RoundPicture) -> bytes | None:
+    """The picture's PNG, or None if drawing it takes longer than /status waits: the drawing
+    goes on and the next /status of the same round finds it cached."""
+    data = PICTURES.get(picture)
+    if data is not None:
+        return data
+    drawing = _DRAWINGS.get(picture)
+    if drawing is None:
+        drawing = _DRAWINGS[picture] = asyncio.ensure_future(_draw(picture))
+        drawing.add_done_callback(lambda done: _drawn(picture, done))
+    try:
+        return await asyncio.wait_for(asyncio.shield(drawing), PICTURE_WAIT_SECONDS)
+    except TimeoutError:
+        return None
 
 
 async def send_round_picture(
@@ -97,6 +122,9 @@ async def send_round_picture(
         await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     try:
         data = await _png(picture)
+        if data is None:
+            _LOGGER.info("/status sent without its picture: still drawing it")
+            return False
         await context.bot.send_photo(
             chat_id, photo=data, caption=f"📊 {report.round.title} · 填报进度图"
         )

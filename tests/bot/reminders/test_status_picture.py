@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from matplotlib import font_manager
 
-from bot.reminders import ReminderConfig, install_reminders, register
+from bot.reminders import ReminderConfig, install_reminders, register, status_picture
 from bot.reminders.clock import FakeClock
 from bot.reminders.status_picture import PICTURES
 from dialogs.state import FormState, FormStatus
 from exports.round_png import png_size
 from storage.repos import FormRepository
-from tests.bot.reminders.reminder_world import World, build_world, shanghai
+from tests.bot.reminders.reminder_world import World, build_world, eventually, shanghai
 from tests.support.bot import BotEnv
 from tests.support.fake_bot_api import BotMessage, TgUser
 from tests.support.fonts import require_cjk_font
@@ -126,6 +126,20 @@ async def test_status_sends_the_picture_then_the_text(tmp_path: Path) -> None:
         staff = r.person("赵一")
         assert _photos(await staff.say("/status")) == []
         assert "清水河管理站" in (staff.last_text or "")
+
+
+async def test_status_does_not_hold_its_text_for_a_slow_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_cjk_font()
+    monkeypatch.setattr(status_picture, "PICTURE_WAIT_SECONDS", 0.0)
+    async with a_round(tmp_path) as r:
+        supervisor = r.person("区审核人")
+        first = await supervisor.say("/status")
+        assert _photos(first) == [] and "填报进度" in (supervisor.last_text or "")
+        await eventually(lambda: PICTURES.drawn == 1)  # drawn meanwhile, for the next time
+        again = await supervisor.say("/status")
+        assert len(_photos(again)) == 1 and PICTURES.drawn == 1
 
 
 async def test_without_a_cjk_font_status_sends_its_text_and_logs_why(
