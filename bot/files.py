@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.imports import ImportService
@@ -59,7 +60,10 @@ def _workbook(
         return department_file_name(year, dept.name), department_workbook(filing)
     filings = service.round_filings(round_.id)
     layout = get_layout(round_.layout)
-    return consolidated_file_name(year), consolidated_workbook(layout, filings)
+    late = datetime.now(UTC) >= round_.deadline  # the chart marks overdue departments
+    return consolidated_file_name(year), consolidated_workbook(
+        layout, filings, deadline_passed=late
+    )
 
 
 def _printable(data: bytes, count: int) -> bytes | str:

@@ -16,11 +16,14 @@ from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
 
+from dialogs.checks.indicators import QualityFigure
 from dialogs.definition import FieldKind, Layout
 from dialogs.filing import DepartmentFiling, FiledForm, directions_total
 from dialogs.quality import department_quality
 from dialogs.state import FormState
 from exports.grid import Grid, GridBuilder
+from exports.round_chart import add_round_chart
+from exports.round_picture import filings_picture
 from exports.tables import SHEET_A, SHEET_C_PREFIX, direction_name
 from exports.writer import stream_workbook, to_bytes
 
@@ -67,22 +70,27 @@ def _list_grid(name: str, headers: Sequence[tuple[str, float]], rows: Sequence[R
     return builder.build(freeze="A2", autofilter=f"A1:{last}", estimate_heights=False)
 
 
-def figures_grid(layout: Layout, filings: Sequence[DepartmentFiling]) -> Grid:
+def figures_grid(
+    layout: Layout,
+    filings: Sequence[DepartmentFiling],
+    qualities: Sequence[QualityFigure] | None = None,
+) -> Grid:
     """部门整体: 部门名称, each amount of table A, the directions' sum and count, 状态, and the
-    department's indicator quality figure (the autofilter lets a supervisor sort by it)."""
+    department's indicator quality figure (the autofilter lets a supervisor sort by it).
+    `qualities`: the figures of `filings` if already computed (they cost most of the rows)."""
     amounts = [f for f in layout.table_a.fields() if f.kind is FieldKind.AMOUNT]
     headers = [("部门名称", 30.0)]
     headers += [(f.label.removeprefix("其中："), 14.0) for f in amounts]
     headers += [("支出方向金额合计", 16.0), ("支出方向数", 10.0), ("状态", 10.0)]
     headers += [(label, 10.0) for label in QUALITY_HEADERS]
     rows: list[Row] = []
-    for filing in filings:
+    for index, filing in enumerate(filings):
         state = filing.table_a.state if filing.table_a else None
         row: list[str | Decimal | int | None] = [filing.department]
         row += [_amount(state, f.key) for f in amounts]
         row += [directions_total(layout, filing.directions), len(filing.directions)]
         row.append(_status(filing.table_a))
-        quality = department_quality(filing)
+        quality = qualities[index] if qualities is not None else department_quality(filing)
         row += [
             quality.total,
             quality.measurable,
@@ -149,14 +157,29 @@ def status_grid(layout: Layout, filings: Sequence[DepartmentFiling]) -> Grid:
     return _list_grid(SHEET_STATUS, headers, rows)
 
 
-def consolidated_grids(layout: Layout, filings: Sequence[DepartmentFiling]) -> tuple[Grid, ...]:
+def consolidated_grids(
+    layout: Layout,
+    filings: Sequence[DepartmentFiling],
+    qualities: Sequence[QualityFigure] | None = None,
+) -> tuple[Grid, ...]:
     return (
-        figures_grid(layout, filings),
+        figures_grid(layout, filings, qualities),
         directions_grid(layout, filings),
         status_grid(layout, filings),
     )
 
 
-def consolidated_workbook(layout: Layout, filings: Sequence[DepartmentFiling]) -> bytes:
-    """`{年度}_汇总.xlsx` (see exports.names) for one round's layout and departments."""
-    return to_bytes(stream_workbook(consolidated_grids(layout, filings), plain=(TEXT,)))
+def consolidated_workbook(
+    layout: Layout, filings: Sequence[DepartmentFiling], *, deadline_passed: bool = False
+) -> bytes:
+    """`{年度}_汇总.xlsx` (see exports.names) for one round's layout and departments; the first
+    sheet carries the chart of the round (exports.round_chart), overdue if `deadline_passed`."""
+    qualities = [department_quality(filing) for filing in filings]  # for the list and the chart
+    grids = consolidated_grids(layout, filings, qualities)
+    workbook = stream_workbook(grids, plain=(TEXT,))
+    picture = filings_picture(filings, qualities=qualities, deadline_passed=deadline_passed)
+    first = grids[0]  # the chart beside the list, the data table under it
+    add_round_chart(
+        workbook.worksheets[0], picture, after_row=first.max_row, anchor=(2, first.max_col + 2)
+    )
+    return to_bytes(workbook)

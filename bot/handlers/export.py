@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.constants import ChatAction
@@ -85,7 +86,10 @@ async def send_round_export(
                     f"正在生成 {round_.year} 年汇总表（{number}/{total} 个部门）…"
                 )
     await _upload_action(update, context)
-    data = await in_thread(consolidated_workbook, get_layout(round_.layout), filings)
+    late = datetime.now(UTC) >= round_.deadline  # the chart on the first sheet marks overdue
+    data = await in_thread(
+        consolidated_workbook, get_layout(round_.layout), filings, deadline_passed=late
+    )
     with contextlib.suppress(TelegramError):
         await progress.edit_text(f"✓ 汇总表已生成（{total} 个部门）。")
     await context.bot.send_document(

@@ -40,6 +40,7 @@ from bot.reminders.jobs import RUNTIME_KEY, ReminderRuntime, runtime_of
 from bot.reminders.policy import EXAMPLE, PolicyError, parse_settings
 from bot.reminders.report import RoundReport, round_report
 from bot.reminders.schedule import next_due
+from bot.reminders.status_picture import send_round_picture
 from bot.reminders.texts import local_text, remaining_text, render, shorten, split_messages
 from bot.render import review_messages
 from bot.roles import Actor
@@ -167,6 +168,8 @@ async def status_command(update: Update, context: BotContext) -> None:
         remaining=remaining_text(round_.deadline, runtime.clock.now()),
     )
     keyboard = _review_keyboard(report) if _is_reviewer(actor) else None
+    if _is_reviewer(actor):  # the round as a picture above the text (staff see one department)
+        await send_round_picture(update, context, report, runtime.clock.now(), runtime.zone)
     await send_html(update, context, split_messages(text), keyboard)
 
 

@@ -732,6 +732,7 @@ class Seen:
     texts: str
     documents: list[BotMessage] = field(default_factory=list)
     answered: bool = True
+    photos: list[BotMessage] = field(default_factory=list)  # the round picture of /status
 
 
 async def act(driver: ChatDriver, case: Case, world: World) -> Seen:
@@ -745,10 +746,10 @@ async def act(driver: ChatDriver, case: Case, world: World) -> Seen:
         assert target is not None
         driver.check_answered = False  # checked below, as part of the cell
         replies = await driver.press(data, message=target, check=False)
-    documents = [m for m in replies if m.document is not None]
+    documents = [m for m in replies if m.document is not None and not m.photo]
     # What the person sees: the texts and the labels of the buttons under them.
     shown = [part for m in replies for part in (m.visible_text or "", *m.button_labels)]
-    seen = Seen("\n".join(shown), documents)
+    seen = Seen("\n".join(shown), documents, photos=[m for m in replies if m.photo])
     if case.kind == "button":
         seen.answered = driver.last_answer is not None
     return seen
@@ -789,6 +790,8 @@ def breaches(role: str, seen: Seen) -> list[str]:
     """What must never happen, in any cell (known defects included): another department's
     data shown, a button left spinning."""
     found = [] if seen.answered else ["the button was not answered (spinner)"]
+    if seen.photos and role not in ("supervisor_x", "district", "admin"):
+        found.append("the round picture was sent")  # reviewers only (from a scoped report)
     shown = seen.texts + "\n".join(workbook_text(m) for m in seen.documents)
     for department, secrets in {X: (X, X_TOTAL), Y: (Y, Y_TOTAL)}.items():
         if department not in SEES[role]:
