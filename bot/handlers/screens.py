@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, Update
 
 from bot import messages
 from bot.handlers.common import BotContext, in_thread, say, send_html
+from bot.handlers.returned import returned_lines
 from bot.keyboards import (
     MENU_LABEL,
     FormOp,
@@ -27,6 +28,7 @@ from bot.keyboards import (
 from bot.render import (
     Line,
     confirm_lines,
+    html_messages,
     outcome_lines,
     prompt_lines,
     resume_line,
@@ -69,7 +71,7 @@ async def show_opened(update: Update, context: BotContext, view: FormView) -> No
     """A form just opened or resumed: what is done, then the exact step to continue at."""
     done, total = view.sections_done
     lead = [resume_line(done, total, view.prompt)] if view.form.status.editable else []
-    await show_step(update, context, view, lead)
+    await show_step(update, context, view, [*returned_lines(view.form), *lead])
 
 
 async def show_result(update: Update, context: BotContext, result: ActResult) -> None:
@@ -142,4 +144,6 @@ async def send_review(
                 button(MENU_LABEL, MenuPress(MenuOp.MENU)),
             ]
         )
-    await send_html(update, context, review_messages(review), markup(rows))
+    comment = returned_lines(form)
+    lead = html_messages(comment) if comment else []
+    await send_html(update, context, [*lead, *review_messages(review)], markup(rows))

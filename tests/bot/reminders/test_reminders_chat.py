@@ -5,69 +5,22 @@ in chat."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders, register
-from bot.reminders.clock import FakeClock
 from bot.reminders.jobs import DIGEST_JOB, RUNTIME_KEY, TICK_JOB
 from dialogs.state import FormStatus
 from storage.records import ReminderStatus
 from storage.repos import AuditRepository, FormRepository, RoundRepository, UserRepository
-from tests.bot.reminders.reminder_world import World, build_world, eventually, shanghai
-from tests.support.bot import BotEnv
+from tests.bot.reminders.chat_scene import scene
+from tests.bot.reminders.reminder_world import eventually, shanghai
 from tests.support.clock import VirtualTimer
-from tests.support.fake_bot_api import TgUser
-from tests.support.telegram_client import ChatDriver
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
 ]
-STAFF = {"宣传部": ["张三", "李四"], "财政局": ["王五"]}
-
-
-@dataclass
-class Scene:
-    env: BotEnv
-    runtime: ReminderRuntime
-    world: World
-    clock: FakeClock
-    timer: VirtualTimer
-    users: dict[str, TgUser]
-
-    def person(self, name: str) -> ChatDriver:
-        for driver in self.env.drivers:
-            if driver.user.id == self.users[name].id:
-                return driver
-        return self.env.driver(self.users[name])
-
-
-@contextlib.asynccontextmanager
-async def scene(
-    tmp_path: Path, *, timer: VirtualTimer | None = None, **config: object
-) -> AsyncIterator[Scene]:
-    """The bot with reminders on a fake clock (03-24 17:00, when before_7d is due)."""
-    async with BotEnv.running(tmp_path, reminders=False) as env:
-        users: dict[str, TgUser] = {}
-
-        def telegram_id(name: str) -> int:
-            users[name] = env.fake.user(name)
-            return users[name].id
-
-        world = build_world(env.database, staff=STAFF, telegram_id=telegram_id)
-        clock = FakeClock(shanghai(3, 24, 17))
-        timer = timer or VirtualTimer()
-        options = ReminderConfig(first_tick=3600, **config)  # type: ignore[arg-type]
-        runtime = install_reminders(
-            env.app, env.database, env.settings, clock=clock, timer=timer, config=options
-        )
-        register(env.app)
-        yield Scene(env, runtime, world, clock, timer, users)
 
 
 async def test_reminders_arrive_in_chat_and_their_button_resumes_filling(tmp_path: Path) -> None:
