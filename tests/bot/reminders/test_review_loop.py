@@ -14,6 +14,8 @@ from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
 from tests.bot.reminders.chat_scene import scene
 from tests.bot.reminders.filled_forms import fill_direction
+from tests.bot.reminders.reminder_world import shanghai
+from tests.support.telegram_client import ChatDriver
 
 pytestmark = [
     pytest.mark.slow,
@@ -57,3 +59,133 @@ async def test_a_reminder_says_press_submit_or_names_the_next_section(
             await zhang.tap("确认提交")
         assert (await s.env.form(done)).status is FormStatus.SUBMITTED, zhang.transcript()
         assert (await s.env.form(halfway)).status is FormStatus.DRAFT
+
+
+# --- the reviewer's comment where staff look ---------------------------------------------------
+
+
+def texts(messages: list[object]) -> str:
+    return "\n".join(getattr(m, "visible_text", None) or "" for m in messages)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+async def test_a_returned_form_shows_the_comment_in_the_menu_first_screen_and_review(
+    tmp_path: Path, layout: str
+) -> None:
+    comment = "项目金额与预算批复不一致，请核对后修改"
+    async with scene(tmp_path, layout=layout) as s:
+        s.clock.set(shanghai(3, 26, 10))
+        form_id = fill_direction(s.world, "宣传部", "农村公路养护")
+        s.world.set_status(form_id, FormStatus.SUBMITTED)
+        supervisor, zhang = s.person("审核人"), s.person("张三")
+        await supervisor.say("/status")
+        await supervisor.tap("审核：宣传部")
+        await supervisor.tap("退回修改")
+        await supervisor.say(comment)
+        assert "已退回修改" in (supervisor.last_text or ""), supervisor.transcript()
+
+        menu = texts(await zhang.say("/fill"))  # no form open yet: the table menu
+        assert "请选择要填写的表格" in menu and comment in menu, zhang.transcript()
+        assert "农村公路养护" in menu
+
+        first = texts(await zhang.tap("农村公路养护", expect_reply=True))
+        assert "退回修改" in first and comment in first, zhang.transcript()
+        assert "继续：" in first  # and then the step to continue at
+
+        again = texts(await zhang.say("/fill"))  # the returned form is the current one now
+        assert comment in again, zhang.transcript()
+        review = texts(await zhang.say("/review"))
+        assert comment in review and "审核意见" in review, zhang.transcript()
+
+        # Once resubmitted, the comment no longer shows.
+        s.world.set_status(form_id, FormStatus.SUBMITTED)
+        assert comment not in texts(await zhang.say("/review"))
+        s.world.set_status(form_id, FormStatus.DRAFT)
+        assert comment not in texts(await zhang.say("/fill"))
+
+
+# --- 权重: the running total ------------------------------------------------------------------
+
+
+async def skip_to_weight(driver: ChatDriver) -> str:
+    """Skip the optional columns up to the 权重 step; returns its prompt."""
+    for _ in range(4):
+        if "请输入权重" in (driver.last_text or ""):
+            return driver.last_text or ""
+        await driver.tap("跳过", exact=True)
+    raise AssertionError(driver.transcript())
+
+
+async def weight_prompt(driver: ChatDriver, name: str, value: str) -> str:
+    """Type a row's 三级指标 and 指标值 and skip to its 权重; returns the 权重 prompt."""
+    await driver.say(name)
+    await driver.say(value)
+    return await skip_to_weight(driver)
+
+
+async def test_the_weight_step_shows_the_running_total_and_what_is_left_2023(
+    tmp_path: Path,
+) -> None:
+    async with scene(tmp_path, layout="2023") as s:
+        form_id = fill_direction(s.world, "宣传部", "农村公路养护", stop_at_section="indicators")
+        zhang = s.person("张三")
+        await zhang.say("/fill")
+        await zhang.tap("农村公路养护")
+        first = await weight_prompt(zhang, "养护农村公路里程", "≥120公里")
+        assert "这是本表第一个权重" in first and "合计应为 100" in first
+        await zhang.say("35")
+        await zhang.tap("跳过", exact=True)  # 备注
+        await zhang.tap("再加一条")
+        second = await weight_prompt(zhang, "新建错车道数量", "≥6处")
+        assert "其他指标已填权重合计 35，还差 65 达到 100" in second, zhang.transcript()
+        await zhang.say("62.5")
+        await zhang.tap("跳过", exact=True)
+        await zhang.tap("再加一条")
+        third = await weight_prompt(zhang, "修复路灯数量", "≥40盏")
+        assert "其他指标已填权重合计 97.5，还差 2.5 达到 100" in third, zhang.transcript()
+        await zhang.say("10")
+        await zhang.tap("跳过", exact=True)
+        await zhang.tap("再加一条")
+        fourth = await weight_prompt(zhang, "养护巡查次数", "≥24次")
+        assert "其他指标已填权重合计 107.5，已超出 100（多 7.5）" in fourth, zhang.transcript()
+        form = await s.env.form(form_id)
+        assert [row.weight for row in form.state.indicators] == [35, 62.5, 10, None]
+
+
+async def test_the_2021_layout_has_no_weight_step(tmp_path: Path) -> None:
+    async with scene(tmp_path, layout="2021") as s:
+        fill_direction(s.world, "宣传部", "农村公路养护", stop_at_section="indicators")
+        zhang = s.person("张三")
+        await zhang.say("/fill")
+        await zhang.tap("农村公路养护")
+        await zhang.say("养护农村公路里程")
+        await zhang.say("≥120公里")
+        await zhang.tap("跳过", exact=True)  # 备注, the last column of 2021
+        assert "权重" not in zhang.transcript()
+        assert "再加一条" in " ".join(zhang.buttons())
+
+
+# --- large units: no needless confirmation --------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+async def test_readings_in_large_units_are_taken_without_a_confirmation(
+    tmp_path: Path, layout: str
+) -> None:
+    async with scene(tmp_path, layout=layout) as s:
+        form_id = fill_direction(s.world, "宣传部", "粮食收储", stop_at_section="indicators")
+        zhang = s.person("张三")
+        await zhang.say("/fill")
+        await zhang.tap("粮食收储")
+        await zhang.say("年度粮食收储量")
+        typed = ["≥5万吨", "3.5万吨以上", "≥12万人次", "不少于2万亩", "≥1.2亿人次"]
+        for value in typed:
+            replies = texts(await zhang.say(value))
+            assert "对吗" not in replies, zhang.transcript()
+            assert "✓" in replies and "指标值" in replies, zhang.transcript()
+            row = (await s.env.form(form_id)).state.indicators[0]
+            assert row.value == value and row.reading is not None and row.reading.sure
+            await zhang.tap("上一步")
+        # A real doubt still asks: a hedge-free number whose unit is unknown.
+        replies = texts(await zhang.say("≥5万帧"))
+        assert "对吗" in replies, zhang.transcript()
