@@ -36,6 +36,7 @@ from telegram.ext import (
 from bot import messages
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
 from bot.reminders import review_flow
+from bot.reminders.compose import notice_timing
 from bot.reminders.jobs import RUNTIME_KEY, ReminderRuntime, runtime_of
 from bot.reminders.policy import EXAMPLE, PolicyError, parse_settings
 from bot.reminders.report import RoundReport, round_report
@@ -386,9 +387,9 @@ async def _confirm(
 ) -> None:
     lines = [f"{what}：{done.department} · {done.form_name}"]
     if done.notified:
-        when = "" if done.notice_at <= runtime.clock.now() else "，将于免打扰时段结束后"
+        when = notice_timing(done.notice_at, runtime.clock.now(), runtime.zone)
         lines.append(f"已通知 {done.notified} 位填报人员{when}。")
     else:
         lines.append("⚠ 该部门没有能收到消息的填报人员，请另行通知。")
     await say(update, context, lines)
-    context.application.create_task(runtime.dispatch_now(), name="reminders:review")
+    runtime.dispatch_when_due(context.application, done.notice_at)

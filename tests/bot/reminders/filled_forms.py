@@ -85,4 +85,3 @@ def fill_direction(
             instance_key=definition.instance_field,
         )
         return form.id
-

@@ -146,6 +146,8 @@ async def test_review_round_trip_in_chat(tmp_path: Path) -> None:
         await supervisor.tap("审核：宣传部")
         await supervisor.tap("通过", exact=False)
         assert "已审核通过" in (supervisor.last_text or "")
+        s.clock.advance(minutes=1)  # approvals wait a minute to be coalesced into one notice
+        await s.runtime.dispatch_now()
         await s.env.fake.wait_for_message(zhang.chat_id, lambda m: "审核通过" in (m.text or ""))
         await eventually(lambda: all(e.status is ReminderStatus.SENT for e in s.world.log()))
         # A stale (or forged) button of the first card no longer acts.

@@ -189,3 +189,47 @@ async def test_readings_in_large_units_are_taken_without_a_confirmation(
         # A real doubt still asks: a hedge-free number whose unit is unknown.
         replies = texts(await zhang.say("≥5万帧"))
         assert "对吗" in replies, zhang.transcript()
+
+
+# --- approvals within a minute: one notice --------------------------------------------------------
+
+
+async def approve_in_chat(supervisor: ChatDriver, form_name: str) -> str:
+    await supervisor.say("/status")
+    await supervisor.tap(form_name)
+    await supervisor.tap("通过", exact=False)
+    return supervisor.last_text or ""
+
+
+async def test_approvals_within_a_minute_reach_the_staff_as_one_notice(tmp_path: Path) -> None:
+    async with scene(tmp_path) as s:
+        s.clock.set(shanghai(3, 26, 10))
+        table_a = s.world.table_a("宣传部")
+        roads = fill_direction(s.world, "宣传部", "农村公路养护")
+        lamps = fill_direction(s.world, "宣传部", "路灯维护")
+        for form_id in (table_a, roads, lamps):
+            s.world.set_status(form_id, FormStatus.SUBMITTED)
+        supervisor, zhang, li = s.person("审核人"), s.person("张三"), s.person("李四")
+
+        confirmation = await approve_in_chat(supervisor, "部门整体")
+        assert "已审核通过" in confirmation and "1 分钟后" in confirmation, confirmation
+        s.clock.advance(seconds=45)
+        await approve_in_chat(supervisor, "农村公路养护")
+        await s.runtime.tick()
+        assert zhang.messages == [] and li.messages == []  # waiting for more approvals
+
+        s.clock.advance(seconds=16)
+        await s.runtime.tick()
+        for staff in (zhang, li):
+            [notice] = staff.messages
+            text = notice.visible_text or ""
+            assert "审核通过" in text and "部门整体支出绩效目标表" in text, text
+            assert "农村公路养护" in text and "路灯维护" not in text, text
+
+        # An approval after the notice went out is a notice of its own, a minute later.
+        s.clock.advance(seconds=30)
+        await approve_in_chat(supervisor, "路灯维护")
+        s.clock.advance(minutes=1)
+        await s.runtime.tick()
+        later = zhang.messages[-1].visible_text or ""
+        assert len(zhang.messages) == 2 and "路灯维护" in later and "农村公路养护" not in later
