@@ -35,7 +35,7 @@ from telegram.ext import (
 
 from bot import messages
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
-from bot.reminders import review_flow
+from bot.reminders import remind, review_flow
 from bot.reminders.compose import notice_timing
 from bot.reminders.jobs import RUNTIME_KEY, ReminderRuntime, runtime_of
 from bot.reminders.policy import EXAMPLE, PolicyError, parse_settings
@@ -203,15 +203,11 @@ async def remind_command(update: Update, context: BotContext) -> None:
         return
     now = runtime.clock.now()
     due_at, planned = await in_thread(runtime.planner.plan_manual, round_, _scope(actor), now)
-    if not planned.users:
-        await say(update, context, ["所管部门没有需要提醒的未完成表格。"])
-        return
-    reply = f"已安排提醒：{len(planned.users)} 位填报人员，{len(planned.forms)} 张未完成的表格。"
-    if due_at > now:
-        reply += f"\n现在是免打扰时段，提醒将于 {local_text(due_at, runtime.zone)} 发出。"
-    await say(update, context, [reply])
-    if due_at <= now:
-        context.application.create_task(runtime.dispatch_now(), name="reminders:remind")
+    if planned.new_users and due_at <= now:
+        # Sent before replying, so that the reply says what was sent, not what was meant.
+        await runtime.dispatch_now()
+    found = await in_thread(remind.outcome, runtime.database, round_, planned, due_at, now)
+    await send_html(update, context, [remind.reply(found, round_, runtime.zone)])
 
 
 # --- /policy -----------------------------------------------------------------------------------

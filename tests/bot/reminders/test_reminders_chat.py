@@ -87,7 +87,7 @@ async def test_remind_and_policy_in_chat(tmp_path: Path) -> None:
         s.clock.set(shanghai(3, 25, 10))
         supervisor = s.person("审核人")
         await supervisor.say("/remind")
-        assert "2 位填报人员" in (supervisor.last_text or ""), supervisor.transcript()
+        assert "已发送提醒：宣传部 2 人" in (supervisor.last_text or ""), supervisor.transcript()
         for name in ("张三", "李四"):
             await s.env.fake.wait_for_message(
                 s.world.chat(name), lambda m: "审核人提醒" in (m.text or "")

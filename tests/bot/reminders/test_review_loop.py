@@ -12,7 +12,7 @@ import pytest
 from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
-from tests.bot.reminders.chat_scene import scene
+from tests.bot.reminders.chat_scene import Scene, scene
 from tests.bot.reminders.filled_forms import fill_direction
 from tests.bot.reminders.reminder_world import shanghai
 from tests.support.telegram_client import ChatDriver
@@ -233,3 +233,64 @@ async def test_approvals_within_a_minute_reach_the_staff_as_one_notice(tmp_path:
         await s.runtime.tick()
         later = zhang.messages[-1].visible_text or ""
         assert len(zhang.messages) == 2 and "路灯维护" in later and "农村公路养护" not in later
+
+
+# --- /remind says what it did ------------------------------------------------------------------
+
+
+def reminded(s: Scene, name: str) -> int:
+    return sum("审核人提醒" in (m.text or "") for m in s.env.fake.sent(s.world.chat(name)))
+
+
+async def test_remind_says_whom_it_reminded_and_why_it_sent_nothing(tmp_path: Path) -> None:
+    async with scene(tmp_path) as s:
+        supervisor, district = s.person("审核人"), s.person("区审核人")
+        s.clock.set(shanghai(3, 25, 10))
+        reply = texts(await supervisor.say("/remind"))
+        assert "已发送提醒：宣传部 2 人（张三、李四）" in reply, reply
+        assert (reminded(s, "张三"), reminded(s, "李四"), reminded(s, "王五")) == (1, 1, 0)
+
+        # Again within the minute: nothing is sent, and the reply says so and why.
+        reply = texts(await supervisor.say("/remind"))
+        assert "未重复发送：宣传部 2 人（张三、李四）在这一分钟内已经收到过提醒" in reply, reply
+        assert "已发送提醒" not in reply
+        assert reminded(s, "张三") == 1
+
+        # The next minute it sends again; a blocked chat is named as not reached.
+        s.clock.advance(minutes=1)
+        s.env.fake.block(s.world.chat("王五"))
+        reply = texts(await district.say("/remind"))
+        assert "已发送提醒：宣传部 2 人（张三、李四）" in reply, reply
+        assert "未能送达" in reply and "王五" in reply, reply
+        assert reminded(s, "张三") == 2
+
+        # In the quiet hours: held until they end, and said so.
+        s.clock.set(shanghai(3, 25, 22, 30))
+        reply = texts(await supervisor.say("/remind"))
+        assert "免打扰时段（21:00–08:00），未立即发送" in reply, reply
+        assert "2021年3月26日 08:00" in reply and "宣传部 2 人" in reply, reply
+        assert reminded(s, "张三") == 2
+        reply = texts(await supervisor.say("/remind"))
+        assert "未重复安排" in reply and "2021年3月26日 08:00" in reply, reply
+        s.clock.set(shanghai(3, 26, 8, 0))
+        await s.runtime.tick()
+        assert reminded(s, "张三") == 3  # once, in the morning
+
+        # Nobody the bot can reach: said so, with the department.
+        s.clock.set(shanghai(3, 26, 10))
+        s.world.block("张三")
+        s.world.block("李四")
+        reply = texts(await supervisor.say("/remind"))
+        assert "未发送提醒：宣传部有未完成的表格，但没有能收到消息的填报人员" in reply, reply
+
+
+async def test_remind_when_everyone_has_submitted(tmp_path: Path) -> None:
+    async with scene(tmp_path) as s:
+        s.clock.set(shanghai(3, 25, 10))
+        roads = fill_direction(s.world, "宣传部", "农村公路养护")
+        s.world.set_status(s.world.table_a("宣传部"), FormStatus.SUBMITTED)
+        s.world.set_status(roads, FormStatus.APPROVED)
+        supervisor = s.person("审核人")
+        reply = texts(await supervisor.say("/remind"))
+        assert "未发送提醒：所管部门的表格都已提交" in reply, reply
+        assert reminded(s, "张三") == 0
