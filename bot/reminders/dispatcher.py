@@ -36,7 +36,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ from bot.reminders.compose import (
     compose,
     still_relevant,
 )
-from bot.reminders.progress import form_progress
+from bot.reminders.progress import FormProgress, form_progress
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.transport import (
     ChatBlocked,
@@ -60,6 +60,7 @@ from bot.reminders.transport import (
     PermanentError,
     Transport,
 )
+from bot.service import FilingService
 from dialogs.loader import get_layout
 from storage.db import Database
 from storage.records import ReminderEntry, StoredForm
@@ -272,10 +273,21 @@ class Dispatcher:
             progress = [form_progress(layout, form) for _, form in keep]
             names = (self._reviewer(session, group.kind, form.updated_by) for _, form in keep)
             reviewer = "、".join(name for name in dict.fromkeys(names) if name)
-            message = compose(
-                group.kind, user.telegram_id, round_, progress, now, self.zone, reviewer=reviewer
-            )
-            return _Ready(message, [entry.id for entry, _ in keep])
+        if group.kind not in NOTICE_STATUS:
+            progress = [self._with_submit_errors(form) for form in progress]
+        message = compose(
+            group.kind, user.telegram_id, round_, progress, now, self.zone, reviewer=reviewer
+        )
+        return _Ready(message, [entry.id for entry, _ in keep])
+
+    def _with_submit_errors(self, form: FormProgress) -> FormProgress:
+        """A complete draft with the errors that would block its submission, so that the
+        reminder says "press 提交" only when pressing it submits (its own transaction, after
+        the claims are committed; only complete drafts pay for the review)."""
+        if not form.ready_to_submit:
+            return form
+        review = FilingService(self.database).review(form.form_id)
+        return replace(form, submit_errors=len(review.errors))
 
     def _absorb(self, session: Session, group: _Group, now: datetime) -> list[ReminderEntry]:
         """The user's other notices of this kind logged so far (due within the coalescing

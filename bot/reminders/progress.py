@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dialogs.definition import Layout, TableKind
 from dialogs.engine import Engine
-from dialogs.prompts import SUBMIT
+from dialogs.prompts import REVIEW, SUBMIT
 from dialogs.state import FormStatus
 from dialogs.steps import all_steps, asked_sections, is_visited, section_complete
 from storage.records import StoredForm
@@ -17,6 +17,7 @@ DONE_STATUSES = frozenset({FormStatus.SUBMITTED, FormStatus.APPROVED})
 # The label of the submit button on the form's last screen, where "继续填写" leads a complete
 # form: reminders name it so that staff know what to press.
 SUBMIT_LABEL = SUBMIT.label
+REVIEW_LABEL = REVIEW.label
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class FormProgress:
     review_comment: str | None
     # The official label of the first section still to fill ("" when every section is done).
     next_section: str = ""
+    # Of a complete draft, the errors that block submitting it (reminders fill this in).
+    submit_errors: int = 0
 
     @property
     def percent(self) -> int:
@@ -61,6 +64,10 @@ class FormProgress:
     @property
     def submit_label(self) -> str:
         return SUBMIT_LABEL
+
+    @property
+    def review_label(self) -> str:
+        return REVIEW_LABEL
 
 
 def form_name(layout: Layout, form: StoredForm) -> str:

@@ -13,7 +13,7 @@ from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
 from tests.bot.reminders.chat_scene import Scene, scene
-from tests.bot.reminders.filled_forms import fill_direction
+from tests.bot.reminders.filled_forms import fill_direction, fill_table_a
 from tests.bot.reminders.reminder_world import shanghai
 from tests.support.telegram_client import ChatDriver
 
@@ -39,6 +39,8 @@ async def test_a_reminder_says_press_submit_or_names_the_next_section(
     async with scene(tmp_path, layout=layout) as s:
         done = fill_direction(s.world, "宣传部", "农村公路养护")
         halfway = fill_direction(s.world, "宣传部", "桥梁检测", stop_at_section="goals")
+        # Complete, but its 项目支出 is not the directions' 36.8 + 36.8: submitting would fail.
+        fill_table_a(s.world, "宣传部", project_expense="50")
         await s.runtime.tick()  # before_7d
         zhang = s.person("张三")
         [reminder] = zhang.messages
@@ -47,9 +49,9 @@ async def test_a_reminder_says_press_submit_or_names_the_next_section(
         assert "已全部填完，可以提交" in lines["农村公路养护"], text
         assert "再按「提交」" in lines["农村公路养护"], text
         assert f"下一步填写「{section_label(layout, 'C', 'goals')}」" in lines["桥梁检测"], text
-        table_a = get_layout(layout).table_a
-        first = asked_sections(table_a)[0].label
-        assert f"下一步填写「{first}」" in lines[table_a.name], text
+        table_a = get_layout(layout).table_a.name
+        assert "已全部填完，但还有 1 处错误，改正后才能提交" in lines[table_a], text
+        assert "再按「📋 预览」查看" in lines[table_a], text
 
         # The button the reminder names is there, with that label, where "继续填写" leads.
         await zhang.tap("继续填写：农村公路养护", message=reminder)
