@@ -29,7 +29,8 @@ BUTTON_LABEL = 24
 # Approvals wait this long before their notice goes out, and a notice takes in every approval
 # of the user's forms logged by then (see dispatcher: coalescing): several approvals for one
 # department within a minute reach its staff as one notice. A return asks for work and goes at
-# once.
+# once. (Two messages remain possible only if two workers claim one user's notices in the same
+# instant; PostgreSQL's SKIP LOCKED and SQLite's single writer make that a narrow race.)
 COALESCE_WINDOW = timedelta(minutes=1)
 COALESCED_KINDS = frozenset({APPROVED})
 

@@ -12,6 +12,9 @@ A batch goes like this, each step its own committed transaction unless said othe
              (claims.renew, conditional on `claimed_by` = us). A row another worker took after
              our lease ran out is dropped here and never sent by us; the renewed lease
              (10 minutes) outlasts the paced send, whose 429 back-offs are bounded.
+     For approval notices the same step also absorbs (claims.absorb, the same conditional
+             UPDATE) the user's other approval notices logged so far, so one message covers
+             every approval of the coalescing window (compose.COALESCE_WINDOW).
   3. send    one Telegram message for the user's rows of that moment (PacedTransport).
   4. mark    mark_sent for those rows, at once, in one transaction (or blocked / failed).
 

@@ -98,6 +98,8 @@ async def test_a_returned_form_shows_the_comment_in_the_menu_first_screen_and_re
         assert comment in again, zhang.transcript()
         review = texts(await zhang.say("/review"))
         assert comment in review and "审核意见" in review, zhang.transcript()
+        status = texts(await zhang.say("/status"))
+        assert "已退回" in status and comment in status, zhang.transcript()
 
         # Once resubmitted, the comment no longer shows.
         s.world.set_status(form_id, FormStatus.SUBMITTED)
