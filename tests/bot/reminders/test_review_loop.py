@@ -190,7 +190,7 @@ async def test_readings_in_large_units_are_taken_without_a_confirmation(
             row = (await s.env.form(form_id)).state.indicators[0]
             assert row.value == value and row.reading is not None and row.reading.sure
             await zhang.tap("上一步")
-        # A real doubt still asks: a hedge-free number whose unit is unknown.
+        # A real doubt still asks: a number whose unit is unknown.
         replies = texts(await zhang.say("≥5万帧"))
         assert "对吗" in replies, zhang.transcript()
 
