@@ -16,6 +16,7 @@ answered; without it (tests of this package alone) the handlers do both themselv
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from datetime import datetime
@@ -54,6 +55,7 @@ _DECIDE = re.compile(r"rv:([ar]):(\d{1,12}):(\d{1,12})")
 CANCEL = "rv:x"
 MAX_REVIEW_BUTTONS = 10
 REVIEWERS_ONLY = "这个命令供审核人和管理员使用。"
+REMIND_REPLY_WAIT = 20.0  # seconds /remind waits for its reminders to go out before replying
 POLICY_EDITORS = frozenset({Role.ADMIN, Role.DISTRICT_SUPERVISOR, Role.SUPERVISOR})
 
 
@@ -204,8 +206,10 @@ async def remind_command(update: Update, context: BotContext) -> None:
     now = runtime.clock.now()
     due_at, planned = await in_thread(runtime.planner.plan_manual, round_, _scope(actor), now)
     if planned.new_users and due_at <= now:
-        # Sent before replying, so that the reply says what was sent, not what was meant.
-        await runtime.dispatch_now()
+        # Sent before replying, so that the reply says what was sent, not what was meant; a
+        # long send (behind a big tick) goes on, and the reply tells who is still queued.
+        sending = context.application.create_task(runtime.dispatch_now(), name="reminders:remind")
+        await asyncio.wait({sending}, timeout=REMIND_REPLY_WAIT)
     found = await in_thread(remind.outcome, runtime.database, round_, planned, due_at, now)
     await send_html(update, context, [remind.reply(found, round_, runtime.zone)])
 

@@ -6,15 +6,19 @@ of 权重, and readings in large units taken without a needless confirmation."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.reminders import commands
 from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
 from tests.bot.reminders.chat_scene import Scene, scene
 from tests.bot.reminders.filled_forms import fill_direction, fill_table_a
-from tests.bot.reminders.reminder_world import shanghai
+from tests.bot.reminders.reminder_world import eventually, shanghai
+from tests.support.clock import VirtualTimer
+from tests.support.fake_bot_api import ApiError
 from tests.support.telegram_client import ChatDriver
 
 pytestmark = [
@@ -298,3 +302,35 @@ async def test_remind_when_everyone_has_submitted(tmp_path: Path) -> None:
         reply = texts(await supervisor.say("/remind"))
         assert "未发送提醒：所管部门的表格都已提交" in reply, reply
         assert reminded(s, "张三") == 0
+
+
+async def test_remind_replies_while_a_slow_send_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram holds the reminders back (429): /remind does not wait for ever; it says who is
+    still queued, and they get their reminder once the flood wait is over."""
+    monkeypatch.setattr(commands, "REMIND_REPLY_WAIT", 0.3)
+    timer = VirtualTimer(autojump=False)
+    async with scene(tmp_path, timer=timer, per_second=0, chat_interval=0) as s:
+        s.clock.set(shanghai(3, 25, 10))
+        staff = {s.world.chat("张三"), s.world.chat("李四")}
+        held: set[int] = set()
+
+        async def flood_wait(params: dict[str, Any], files: dict[str, Any]) -> Any:
+            chat = int(params["chat_id"])
+            if chat in staff and chat not in held:
+                held.add(chat)
+                raise ApiError(429, "Too Many Requests: retry after 30", {"retry_after": 30})
+            return s.env.fake._send_message(params, files)
+
+        s.env.fake.set_handler("sendMessage", flood_wait)
+        supervisor = s.person("审核人")
+        try:
+            reply = texts(await supervisor.say("/remind"))
+            assert "正在排队发送：宣传部 2 人（张三、李四）" in reply, reply
+            assert reminded(s, "张三") == 0
+            await eventually(lambda: timer.sleeping == 2)  # both chats wait out their 429
+            timer.advance(30)
+            await eventually(lambda: reminded(s, "张三") == 1 and reminded(s, "李四") == 1)
+        finally:
+            timer.advance(3600)  # a failed test must not leave the send asleep at shutdown
