@@ -23,11 +23,11 @@ from dialogs.definition import (
 )
 from dialogs.parsing.amount import parse_amount
 from dialogs.parsing.errors import ParseError
-from dialogs.parsing.indicator import read_indicator
+from dialogs.parsing.indicator import UNITS, read_indicator
 from dialogs.parsing.period import parse_period
 from dialogs.parsing.text import clean_text
 from dialogs.state import FormState, IndicatorRow
-from dialogs.values import Answer, format_decimal
+from dialogs.values import Answer, Nature, Reading, format_decimal
 
 
 def example_text(example: str, year: int) -> str:
@@ -194,5 +194,35 @@ def answer_indicator_cell(
 
 
 def _with_reading(row: IndicatorRow, value: str) -> IndicatorRow:
-    reading = read_indicator(row.name, value)
+    reading = scaled_unit_reading(row.name, value, read_indicator(row.name, value))
     return replace(row, reading=reading)
+
+
+# Magnitudes written before a unit: 万吨, 万人次, 亿人次, 万立方米.
+MAGNITUDES = ("亿", "万")
+
+
+def scaled_unit_reading(name: str, value: str, reading: Reading) -> Reading:
+    """`reading`, made sure when its only doubt is a magnitude before a known unit.
+
+    `≥5万吨` is 5 × 万 吨: the magnitude is no guess, so the value is as sure as the same text
+    in the unit itself (`≥5吨`), and asking to confirm a reading identical to what was typed
+    only costs a tap. The value is read again with the bare unit, so every other doubt (a
+    hedge, contradictory bounds, a 三级指标 naming another target) still asks.
+    """
+    unit = reading.unit
+    if reading.sure or reading.nature is not Nature.QUANTITATIVE or not unit or unit in UNITS:
+        return reading
+    for magnitude in MAGNITUDES:
+        base = unit.removeprefix(magnitude)
+        if base == unit or base not in UNITS or unit not in value:
+            continue
+        plain = read_indicator(name, value.replace(unit, base, 1))
+        same = (plain.comparator, plain.number, plain.unit) == (
+            reading.comparator,
+            reading.number,
+            base,
+        )
+        if plain.sure and plain.nature is Nature.QUANTITATIVE and same:
+            return replace(reading, sure=True)
+    return reading

@@ -26,6 +26,7 @@ BACK = Button("⬅ 上一步", Action(ActionKind.BACK))
 SKIP = Button("跳过", Action(ActionKind.SKIP))
 KEEP = Button("✓ 保持不变", Action(ActionKind.KEEP))
 REVIEW = Button("📋 预览", Action(ActionKind.REVIEW))
+SUBMIT = Button("提交", Action(ActionKind.SUBMIT))
 
 
 def show_value(value: Answer, field: FieldDef | None = None) -> str:
@@ -144,7 +145,7 @@ def build_prompt(
         heading=f"{definition.name} · 预览与提交",
         text=text,
         hint="",
-        buttons=(BACK, REVIEW, Button("提交", Action(ActionKind.SUBMIT))),
+        buttons=(BACK, REVIEW, SUBMIT),
         accepts_text=False,
     )
 
@@ -281,6 +282,8 @@ def _indicator_prompt(
     current = row.text(step.column) if row is not None and not row.not_applicable else None
     if current:
         text += f"\n当前：{current}"
+    if spec.column is IndicatorColumn.WEIGHT:
+        text += "\n" + weight_total_line(state, step)
     buttons = []
     if not_applicable_offered(state, step):
         buttons.append(Button(NOT_APPLICABLE_LABEL, Action(ActionKind.NOT_APPLICABLE)))
@@ -294,3 +297,30 @@ def _indicator_prompt(
         buttons=tuple(buttons),
         accepts_text=True,
     )
+
+
+WEIGHT_TARGET = Decimal(100)
+
+
+def weight_total_line(state: FormState, step: Step) -> str:
+    """The weights of the table's other rows and what is left to reach 100 (the row being
+    asked is left out, so editing a weight shows what it may be)."""
+    others = [
+        row.weight
+        for level2 in dict.fromkeys(row.level2 for row in state.indicators)
+        for index, row in enumerate(state.rows_of(level2))
+        if row.weight is not None
+        and not row.not_applicable
+        and (level2, index) != (step.key, step.row)
+    ]
+    total = sum(others, Decimal(0))
+    target = format_decimal(WEIGHT_TARGET)
+    entered = f"其他指标已填权重合计 {format_decimal(total)}"
+    if not others:
+        return f"这是本表第一个权重，各指标权重合计应为 {target}。"
+    if total < WEIGHT_TARGET:
+        return f"{entered}，还差 {format_decimal(WEIGHT_TARGET - total)} 达到 {target}。"
+    if total == WEIGHT_TARGET:
+        return f"{entered}，已达到 {target}：本条填 0，或先调低其他指标的权重。"
+    excess = format_decimal(total - WEIGHT_TARGET)
+    return f"{entered}，已超出 {target}（多 {excess}）：请调低其他指标的权重。"

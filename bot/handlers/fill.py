@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, Update
 from bot import messages
 from bot.carryover import CarryOverService
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say
+from bot.handlers.returned import menu_lines
 from bot.handlers.screens import send_review, show_opened, show_result, show_step
 from bot.keyboards import (
     JumpPress,
@@ -18,6 +19,7 @@ from bot.keyboards import (
     markup,
     pressed_button,
 )
+from bot.render import Line
 from bot.roles import Actor, DepartmentStatus
 from dialogs.actions import Action, ActionKind
 from dialogs.definition import TableKind
@@ -87,8 +89,11 @@ async def send_menu(
         label = f"📄 支出方向：{line.name}（{state}）"
         rows.append([button(label[:60], MenuPress(MenuOp.OPEN, line.form_id))])
     rows.append([button("➕ 新增支出方向", MenuPress(MenuOp.NEW, len(directions)))])
-    lines = [note] if note else []
-    lines += [f"📂 {round_.year}年 · {own.department.name}"]
+    stored = await in_thread(context.deps.service.forms_of, own.department.id, round_.id)
+    names = {line.form_id: line.name for line in own.forms}
+    returned = [(names.get(form.id, ""), form) for form in stored]
+    lines: list[Line | str] = [note] if note else []
+    lines += [f"📂 {round_.year}年 · {own.department.name}", *menu_lines(returned)]
     if not own.forms:
         carry = CarryOverService(context.deps.service)
         year = await in_thread(carry.offer, own.department.id, round_.id)

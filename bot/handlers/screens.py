@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, Update
 from bot import messages
 from bot.carryover import CarryOverService, LastYear, review_lines
 from bot.handlers.common import BotContext, in_thread, say, send_html
+from bot.handlers.returned import returned_lines
 from bot.keyboards import (
     MENU_LABEL,
     FormOp,
@@ -71,7 +72,7 @@ async def show_opened(update: Update, context: BotContext, view: FormView) -> No
     """A form just opened or resumed: what is done, then the exact step to continue at."""
     done, total = view.sections_done
     lead = [resume_line(done, total, view.prompt)] if view.form.status.editable else []
-    await show_step(update, context, view, lead)
+    await show_step(update, context, view, [*returned_lines(view.form), *lead])
 
 
 async def show_result(update: Update, context: BotContext, result: ActResult) -> None:
@@ -148,8 +149,10 @@ async def send_review(
                 button(MENU_LABEL, MenuPress(MenuOp.MENU)),
             ]
         )
+    comment = returned_lines(form)
+    lead = html_messages(comment) if comment else []
     extra = html_messages(last_year_lines(last_year)) if last_year is not None else []
-    await send_html(update, context, [*review_messages(review), *extra], markup(rows))
+    await send_html(update, context, [*lead, *review_messages(review), *extra], markup(rows))
 
 
 def last_year_lines(last_year: LastYear) -> list[Line | str]:

@@ -6,7 +6,9 @@
     pacing      the paced send queue (25/s overall, 1/s per chat, 429 per chat)
     transport   the Transport protocol and TelegramTransport
     digest      the daily digest to supervisors
-    review_flow approve / return with a comment, notices through the log
+    review_flow approve / return with a comment, notices through the log (approvals are
+                coalesced: see compose.COALESCE_WINDOW and claims.absorb)
+    remind      what /remind did, read back from the log for an honest reply
     jobs        install_reminders: the JobQueue ticks        commands  /status /remind /policy
 
 Wiring (bot/startup.py): `install_reminders(application, database, settings)` then

@@ -1,4 +1,5 @@
-"""Two claim operations the dispatcher needs beyond ReminderLogRepository: renew and release.
+"""Claim operations the dispatcher needs beyond ReminderLogRepository: renew, release and
+absorb (coalescing several notices into one message).
 
 They are conditional UPDATEs in the repository's style (they touch only rows this worker still
 holds and that are still pending) and belong in storage/repos/reminders.py; they live here until
@@ -8,9 +9,9 @@ the storage owner moves them, so that this package does not edit storage.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.orm import Session
 
 from storage.models import ReminderRow
@@ -58,3 +59,36 @@ def release(session: Session, ids: Sequence[int], worker: str) -> int:
         .execution_options(synchronize_session=False)
     ).all()
     return len(released)
+
+
+def absorb(
+    session: Session,
+    *,
+    user_id: int,
+    round_id: int,
+    kind: str,
+    worker: str,
+    now: datetime,
+    until: datetime,
+    lease: timedelta,
+) -> list[int]:
+    """Claim for `worker` the user's other pending rows of `kind` in the round that are due by
+    `until` (not only by now), so that one message covers them: the coalescing of review
+    notices. The same conditions as claiming (pending, and unclaimed or its lease expired) make
+    it safe across processes: a row is either absorbed here or claimed by another worker, never
+    both, and a row absorbed by a worker that dies is taken over after the lease."""
+    absorbed = session.scalars(
+        update(ReminderRow)
+        .where(
+            ReminderRow.user_id == user_id,
+            ReminderRow.round_id == round_id,
+            ReminderRow.kind == kind,
+            ReminderRow.status == ReminderStatus.PENDING.value,
+            ReminderRow.due_at <= until,
+            or_(ReminderRow.claimed_at.is_(None), ReminderRow.claimed_at < now - lease),
+        )
+        .values(claimed_at=now, claimed_by=worker, attempts=ReminderRow.attempts + 1)
+        .returning(ReminderRow.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return list(absorbed)

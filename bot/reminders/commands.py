@@ -16,6 +16,7 @@ answered; without it (tests of this package alone) the handlers do both themselv
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from datetime import datetime
@@ -35,7 +36,8 @@ from telegram.ext import (
 
 from bot import messages
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
-from bot.reminders import review_flow
+from bot.reminders import remind, review_flow
+from bot.reminders.compose import notice_timing
 from bot.reminders.jobs import RUNTIME_KEY, ReminderRuntime, runtime_of
 from bot.reminders.policy import EXAMPLE, PolicyError, parse_settings
 from bot.reminders.report import RoundReport, round_report
@@ -58,6 +60,7 @@ ROUND_WIDE_ONLY = (
     "截止时间和提醒设置对本轮所有部门生效，只有管理员和区级审核人可以修改。"
     "你可以发送 /policy 查看当前设置。"
 )
+REMIND_REPLY_WAIT = 20.0  # seconds /remind waits for its reminders to go out before replying
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], *, group: int = 0) -> None:
@@ -208,15 +211,13 @@ async def remind_command(update: Update, context: BotContext) -> None:
         return
     now = runtime.clock.now()
     due_at, planned = await in_thread(runtime.planner.plan_manual, round_, _scope(actor), now)
-    if not planned.users:
-        await say(update, context, ["所管部门没有需要提醒的未完成表格。"])
-        return
-    reply = f"已安排提醒：{len(planned.users)} 位填报人员，{len(planned.forms)} 张未完成的表格。"
-    if due_at > now:
-        reply += f"\n现在是免打扰时段，提醒将于 {local_text(due_at, runtime.zone)} 发出。"
-    await say(update, context, [reply])
-    if due_at <= now:
-        context.application.create_task(runtime.dispatch_now(), name="reminders:remind")
+    if planned.new_users and due_at <= now:
+        # Sent before replying, so that the reply says what was sent, not what was meant; a
+        # long send (behind a big tick) goes on, and the reply tells who is still queued.
+        sending = context.application.create_task(runtime.dispatch_now(), name="reminders:remind")
+        await asyncio.wait({sending}, timeout=REMIND_REPLY_WAIT)
+    found = await in_thread(remind.outcome, runtime.database, round_, planned, due_at, now)
+    await send_html(update, context, [remind.reply(found, round_, runtime.zone)])
 
 
 # --- /policy -----------------------------------------------------------------------------------
@@ -393,9 +394,9 @@ async def _confirm(
 ) -> None:
     lines = [f"{what}：{done.department} · {done.form_name}"]
     if done.notified:
-        when = "" if done.notice_at <= runtime.clock.now() else "，将于免打扰时段结束后"
+        when = notice_timing(done.notice_at, runtime.clock.now(), runtime.zone)
         lines.append(f"已通知 {done.notified} 位填报人员{when}。")
     else:
         lines.append("⚠ 该部门没有能收到消息的填报人员，请另行通知。")
     await say(update, context, lines)
-    context.application.create_task(runtime.dispatch_now(), name="reminders:review")
+    runtime.dispatch_when_due(context.application, done.notice_at)

@@ -9,7 +9,7 @@ form still belongs in the message (a form submitted since a reminder was planned
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.keyboards import MenuOp, MenuPress, encode
@@ -26,6 +26,18 @@ APPROVED = "approved"
 NOTICE_STATUS = {RETURNED: FormStatus.RETURNED, APPROVED: FormStatus.APPROVED}
 MAX_BUTTONS = 6
 BUTTON_LABEL = 24
+# Approvals wait this long before their notice goes out, and a notice takes in every approval
+# of the user's forms logged by then (see dispatcher: coalescing): several approvals for one
+# department within a minute reach its staff as one notice. A return asks for work and goes at
+# once. (Two messages remain possible only if two workers claim one user's notices in the same
+# instant; PostgreSQL's SKIP LOCKED and SQLite's single writer make that a narrow race.)
+COALESCE_WINDOW = timedelta(minutes=1)
+COALESCED_KINDS = frozenset({APPROVED})
+
+
+def notice_moment(kind: str, now: datetime) -> datetime:
+    """When a review notice of `kind` is due (before the quiet hours move it)."""
+    return now + COALESCE_WINDOW if kind in COALESCED_KINDS else now
 
 
 def still_relevant(kind: str, status: FormStatus) -> bool:
@@ -71,3 +83,12 @@ def compose(
         return OutgoingMessage(chat_id, render("review_returned", **common), resume_buttons(forms))
     text = render("reminder", manual=kind == MANUAL, **common)
     return OutgoingMessage(chat_id, text, resume_buttons(forms))
+
+
+def notice_timing(notice_at: datetime, now: datetime, zone: ZoneInfo) -> str:
+    """For the supervisor's confirmation: when the staff get the notice ("" for now)."""
+    if notice_at <= now:
+        return ""
+    if notice_at - now <= COALESCE_WINDOW:
+        return "，1 分钟后发出（这 1 分钟内对该部门的其他审核合并为一条通知）"
+    return f"，将于免打扰时段结束后（{local_text(notice_at, zone)}）发出"

@@ -12,6 +12,9 @@ A batch goes like this, each step its own committed transaction unless said othe
              (claims.renew, conditional on `claimed_by` = us). A row another worker took after
              our lease ran out is dropped here and never sent by us; the renewed lease
              (10 minutes) outlasts the paced send, whose 429 back-offs are bounded.
+     For approval notices the same step also absorbs (claims.absorb, the same conditional
+             UPDATE) the user's other approval notices logged so far, so one message covers
+             every approval of the coalescing window (compose.COALESCE_WINDOW).
   3. send    one Telegram message for the user's rows of that moment (PacedTransport).
   4. mark    mark_sent for those rows, at once, in one transaction (or blocked / failed).
 
@@ -36,7 +39,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,8 +47,14 @@ from sqlalchemy.orm import Session
 
 from bot.reminders import claims
 from bot.reminders.clock import Clock
-from bot.reminders.compose import NOTICE_STATUS, compose, still_relevant
-from bot.reminders.progress import form_progress
+from bot.reminders.compose import (
+    COALESCE_WINDOW,
+    COALESCED_KINDS,
+    NOTICE_STATUS,
+    compose,
+    still_relevant,
+)
+from bot.reminders.progress import FormProgress, form_progress
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.transport import (
     ChatBlocked,
@@ -54,6 +63,7 @@ from bot.reminders.transport import (
     PermanentError,
     Transport,
 )
+from bot.service import FilingService
 from dialogs.loader import get_layout
 from storage.db import Database
 from storage.records import ReminderEntry, StoredForm
@@ -107,11 +117,16 @@ class _Ready:
 
 
 def _groups(entries: list[ReminderEntry]) -> list[_Group]:
-    found: dict[tuple[int, int, str, datetime], list[ReminderEntry]] = {}
+    """One group per message: a user's rows of one round, kind and moment; coalesced kinds
+    (review approvals) over every moment."""
+    found: dict[tuple[int, int, str, datetime | None], list[ReminderEntry]] = {}
     for entry in entries:
-        key = (entry.user_id, entry.round_id, entry.kind, entry.due_at)
-        found.setdefault(key, []).append(entry)
-    return [_Group(*key, entries=tuple(rows)) for key, rows in found.items()]
+        moment = None if entry.kind in COALESCED_KINDS else entry.due_at
+        found.setdefault((entry.user_id, entry.round_id, entry.kind, moment), []).append(entry)
+    return [
+        _Group(user, round_id, kind, min(e.due_at for e in rows), tuple(rows))
+        for (user, round_id, kind, _), rows in found.items()
+    ]
 
 
 class Dispatcher:
@@ -243,6 +258,8 @@ class Dispatcher:
                 # Planned before an outage that ended in the quiet hours: wait for the morning.
                 report.released += claims.release(session, [e.id for e in entries], self.worker)
                 return None
+            if group.kind in COALESCED_KINDS:
+                entries += self._absorb(session, group, now)
             forms = FormRepository(session)
             keep: list[tuple[ReminderEntry, StoredForm]] = []
             dropped: list[ReminderEntry] = []
@@ -257,11 +274,39 @@ class Dispatcher:
                 return None
             layout = get_layout(round_.layout)
             progress = [form_progress(layout, form) for _, form in keep]
-            reviewer = self._reviewer(session, group.kind, keep[0][1].updated_by)
-            message = compose(
-                group.kind, user.telegram_id, round_, progress, now, self.zone, reviewer=reviewer
-            )
-            return _Ready(message, [entry.id for entry, _ in keep])
+            names = (self._reviewer(session, group.kind, form.updated_by) for _, form in keep)
+            reviewer = "、".join(name for name in dict.fromkeys(names) if name)
+        if group.kind not in NOTICE_STATUS:
+            progress = [self._with_submit_errors(form) for form in progress]
+        message = compose(
+            group.kind, user.telegram_id, round_, progress, now, self.zone, reviewer=reviewer
+        )
+        return _Ready(message, [entry.id for entry, _ in keep])
+
+    def _with_submit_errors(self, form: FormProgress) -> FormProgress:
+        """A complete draft with the errors that would block its submission, so that the
+        reminder says "press 提交" only when pressing it submits (its own transaction, after
+        the claims are committed; only complete drafts pay for the review)."""
+        if not form.ready_to_submit:
+            return form
+        review = FilingService(self.database).review(form.form_id)
+        return replace(form, submit_errors=len(review.errors))
+
+    def _absorb(self, session: Session, group: _Group, now: datetime) -> list[ReminderEntry]:
+        """The user's other notices of this kind logged so far (due within the coalescing
+        window), claimed now so that this one message covers them."""
+        ids = claims.absorb(
+            session,
+            user_id=group.user_id,
+            round_id=group.round_id,
+            kind=group.kind,
+            worker=self.worker,
+            now=now,
+            until=now + COALESCE_WINDOW,
+            lease=self.lease,
+        )
+        log = ReminderLogRepository(session)
+        return [entry for entry in map(log.get, ids) if entry is not None]
 
     def _reviewer(self, session: Session, kind: str, user_id: int | None) -> str:
         if kind not in NOTICE_STATUS or user_id is None:

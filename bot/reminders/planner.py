@@ -17,8 +17,8 @@ end (the dispatcher also refuses to send in quiet hours, for rows planned before
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,6 +68,12 @@ class Planned:
     added: int  # new rows (the others were planned before)
     users: frozenset[int]  # who is reminded
     forms: frozenset[int]  # of which forms
+    # For /remind's reply: the users with a row added now (the others had this moment's
+    # reminder planned already), the reminded users by department, and the departments with
+    # unfinished forms but nobody the bot can message.
+    new_users: frozenset[int] = frozenset()
+    by_department: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    unreachable: frozenset[int] = frozenset()
 
 
 def schedule_for_departments(
@@ -86,16 +92,41 @@ def schedule_for_departments(
     added = 0
     users: set[int] = set()
     forms: set[int] = set()
+    new_users: set[int] = set()
+    by_department: dict[int, frozenset[int]] = {}
+    unreachable: set[int] = set()
     for department_id in department_ids:
         staff = reachable_staff(session, department_id)
         if not staff:
+            if has_open_work(session, department_id, round_.id):
+                unreachable.add(department_id)
             continue
+        reminded: set[int] = set()
         for form in open_forms(session, department_id, round_.id, now):
             forms.add(form.id)
             for user in staff:
-                users.add(user.id)
-                added += log.schedule(user.id, form.id, round_.id, due_at, kind, now=now)
-    return Planned(added, frozenset(users), frozenset(forms))
+                reminded.add(user.id)
+                if log.schedule(user.id, form.id, round_.id, due_at, kind, now=now):
+                    added += 1
+                    new_users.add(user.id)
+        users |= reminded
+        if reminded:
+            by_department[department_id] = frozenset(reminded)
+    return Planned(
+        added,
+        frozenset(users),
+        frozenset(forms),
+        frozenset(new_users),
+        by_department,
+        frozenset(unreachable),
+    )
+
+
+def has_open_work(session: Session, department_id: int, round_id: int) -> bool:
+    """Whether the department has a form to fill (or has not started), without creating one."""
+    found = FormRepository(session).list_for_department(department_id, round_id)
+    has_a = any(form.kind is TableKind.A for form in found)
+    return not has_a or any(form.status.editable for form in found)
 
 
 class Planner:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.reminders.compose import APPROVED, RETURNED
+from bot.reminders.compose import APPROVED, RETURNED, notice_moment
 from bot.reminders.planner import reachable_staff
 from bot.reminders.progress import FormProgress, form_name, form_progress
 from bot.reminders.schedule import leave_quiet_hours
@@ -157,8 +157,8 @@ def _review(
             department = DepartmentRepository(session).get(form.department_id)
             assert round_ is not None and department is not None
             # The exact moment (not the minute) keys the notice: a second return of the same
-            # form is a second notice.
-            notice_at = leave_quiet_hours(now, round_.policy, zone)
+            # form is a second notice. Approvals wait out the coalescing window (compose.py).
+            notice_at = leave_quiet_hours(notice_moment(kind, now), round_.policy, zone)
             log = ReminderLogRepository(session)
             staff = reachable_staff(session, form.department_id)
             for user in staff:

@@ -1,7 +1,8 @@
 """Test helpers of the reminder tests: an in-memory transport and a small world of people.
 
-`World` is two departments with staff, a supervisor and an open 2021 round whose deadline is
-2021-03-31 17:00 Shanghai time (the seed's), built directly in the database.
+`World` is two departments with staff, a supervisor and an open 2021 round (in the 2021 layout
+unless told) whose deadline is 2021-03-31 17:00 Shanghai time (the seed's), built directly in the
+database.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ def build_world(
     policy: ReminderPolicy | None = None,
     deadline: datetime = DEADLINE,
     telegram_id: Callable[[str], int] | None = None,
+    layout: str = "2021",
 ) -> World:
     """Departments with their staff (default: 宣传部 张三 李四, 财政局 王五), a supervisor 审核人
     of 宣传部 only, a district supervisor 区审核人, and the round. `telegram_id(name)` gives
@@ -153,7 +155,7 @@ def build_world(
     with database.transaction() as session:
         departments = {name: DepartmentRepository(session).create(name) for name in staff}
         round_ = RoundRepository(session).create(
-            2021, "2021", deadline, "2021年预算绩效目标填报", policy=policy
+            2021, layout, deadline, "2021年预算绩效目标填报", policy=policy
         )
     world = World(database, round_, departments)
     number = telegram_id or (lambda _name: next(_TELEGRAM_IDS))

@@ -5,70 +5,23 @@ in chat."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders, register
-from bot.reminders.clock import FakeClock
 from bot.reminders.commands import ROUND_WIDE_ONLY
 from bot.reminders.jobs import DIGEST_JOB, RUNTIME_KEY, TICK_JOB
 from dialogs.state import FormStatus
 from storage.records import ReminderStatus
 from storage.repos import AuditRepository, FormRepository, RoundRepository, UserRepository
-from tests.bot.reminders.reminder_world import World, build_world, eventually, shanghai
-from tests.support.bot import BotEnv
+from tests.bot.reminders.chat_scene import scene
+from tests.bot.reminders.reminder_world import eventually, shanghai
 from tests.support.clock import VirtualTimer
-from tests.support.fake_bot_api import TgUser
-from tests.support.telegram_client import ChatDriver
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
 ]
-STAFF = {"宣传部": ["张三", "李四"], "财政局": ["王五"]}
-
-
-@dataclass
-class Scene:
-    env: BotEnv
-    runtime: ReminderRuntime
-    world: World
-    clock: FakeClock
-    timer: VirtualTimer
-    users: dict[str, TgUser]
-
-    def person(self, name: str) -> ChatDriver:
-        for driver in self.env.drivers:
-            if driver.user.id == self.users[name].id:
-                return driver
-        return self.env.driver(self.users[name])
-
-
-@contextlib.asynccontextmanager
-async def scene(
-    tmp_path: Path, *, timer: VirtualTimer | None = None, **config: object
-) -> AsyncIterator[Scene]:
-    """The bot with reminders on a fake clock (03-24 17:00, when before_7d is due)."""
-    async with BotEnv.running(tmp_path, reminders=False) as env:
-        users: dict[str, TgUser] = {}
-
-        def telegram_id(name: str) -> int:
-            users[name] = env.fake.user(name)
-            return users[name].id
-
-        world = build_world(env.database, staff=STAFF, telegram_id=telegram_id)
-        clock = FakeClock(shanghai(3, 24, 17))
-        timer = timer or VirtualTimer()
-        options = ReminderConfig(first_tick=3600, **config)  # type: ignore[arg-type]
-        runtime = install_reminders(
-            env.app, env.database, env.settings, clock=clock, timer=timer, config=options
-        )
-        register(env.app)
-        yield Scene(env, runtime, world, clock, timer, users)
 
 
 async def test_reminders_arrive_in_chat_and_their_button_resumes_filling(tmp_path: Path) -> None:
@@ -135,7 +88,7 @@ async def test_remind_and_policy_in_chat(tmp_path: Path) -> None:
         s.clock.set(shanghai(3, 25, 10))
         supervisor = s.person("审核人")
         await supervisor.say("/remind")
-        assert "2 位填报人员" in (supervisor.last_text or ""), supervisor.transcript()
+        assert "已发送提醒：宣传部 2 人" in (supervisor.last_text or ""), supervisor.transcript()
         for name in ("张三", "李四"):
             await s.env.fake.wait_for_message(
                 s.world.chat(name), lambda m: "审核人提醒" in (m.text or "")
@@ -199,6 +152,8 @@ async def test_review_round_trip_in_chat(tmp_path: Path) -> None:
         await supervisor.tap("审核：宣传部")
         await supervisor.tap("通过", exact=False)
         assert "已审核通过" in (supervisor.last_text or "")
+        s.clock.advance(minutes=1)  # approvals wait a minute to be coalesced into one notice
+        await s.runtime.dispatch_now()
         await s.env.fake.wait_for_message(zhang.chat_id, lambda m: "审核通过" in (m.text or ""))
         await eventually(lambda: all(e.status is ReminderStatus.SENT for e in s.world.log()))
         # A stale (or forged) button of the first card no longer acts.
