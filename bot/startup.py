@@ -24,6 +24,7 @@ from bot import messages
 from bot.handlers import register_handlers
 from bot.handlers.common import DEPS_KEY, BotApplication, BotContext, Deps, in_thread
 from bot.handlers.start import menu_commands, set_chat_commands
+from bot.inbox import ClaimLost, Inbox, InboxApplication, InboxQueue
 from bot.ratelimit import RetryingRateLimiter
 from bot.reminders.commands import register as register_reminder_commands
 from bot.reminders.jobs import install_reminders
@@ -138,8 +139,12 @@ def build_application(
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         tzinfo=settings.zone,
     )
+    # Updates are stored before they are acknowledged and applied once (bot/inbox.py).
+    inbox = Inbox(database)
     app: BotApplication = (
         ApplicationBuilder()
+        .application_class(InboxApplication, kwargs={"inbox": inbox})
+        .update_queue(InboxQueue(inbox))
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
@@ -175,6 +180,8 @@ async def _post_init(app: BotApplication) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure and tell the user that their saved answers are safe."""
     error = context.error
+    if isinstance(error, ClaimLost):
+        return  # another process took the update over and answers it; nothing was saved here
     if isinstance(update, Update) and isinstance(error, Forbidden) and update.effective_user:
         # The user blocked the bot: remember it, so reminders stop until they write again.
         await in_thread(context.deps.directory.mark_blocked, update.effective_user.id)
