@@ -31,8 +31,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, column, event, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from telegram import Update
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from storage.db import Database
@@ -277,9 +279,17 @@ class InboxQueue(asyncio.Queue[object]):
         self.inbox = inbox
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and not await asyncio.to_thread(self.inbox.receive, item):
-            _LOGGER.debug("update %s is done or held elsewhere", item.update_id)
-            return
+        if isinstance(item, Update):
+            try:
+                mine = await asyncio.to_thread(self.inbox.receive, item)
+            except SQLAlchemyError as error:
+                # Not acknowledged: the polling loop retries this getUpdates with a back-off
+                # (only a TelegramError keeps it going), the webhook answers 500 and Telegram
+                # delivers again.
+                raise NetworkError(f"the inbox could not store update {item.update_id}") from error
+            if not mine:
+                _LOGGER.debug("update %s is done or held elsewhere", item.update_id)
+                return
         await super().put(item)
 
 

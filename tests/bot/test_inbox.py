@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import false
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 
 from bot.inbox import CURRENT_CLAIM, Claim, ClaimLost, Inbox, install_done_marks, resume_payload
@@ -28,7 +29,7 @@ from storage.repos import (
 )
 from tests.support.bot import BotEnv, join_as, open_round
 from tests.support.fake_bot_api import BotMessage
-from tests.support.inbox import inbox_rows, is_prompt, prompts_sent, until
+from tests.support.inbox import all_replied, inbox_rows, is_prompt, prompts_sent, until
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 DEAD_WORKER = 7  # a worker id no live process holds
@@ -277,3 +278,30 @@ async def test_at_start_the_bot_finishes_what_is_stored(tmp_path: Path) -> None:
         assert "✓" in "\n".join(m.visible_text or "" for m in replies)
         rows = await asyncio.to_thread(inbox_rows, env.database)
         assert rows[10_000].replied_at and rows[10_001].replied_at
+
+
+async def test_an_update_that_could_not_be_stored_is_fetched_again(tmp_path: Path) -> None:
+    """The database fails while an update is being stored: it is not acknowledged, polling goes
+    on (with its back-off), and the update is fetched again and answered once."""
+    async with BotEnv.running(tmp_path, reminders=False) as env:
+        person = await _staff_at_table_a(env)
+        form_id = await env.current_form(person)
+        version = (await env.form(form_id)).version
+        inbox = env.app.update_queue.inbox
+        receive = inbox.receive
+        failures: list[int] = []
+
+        def failing_once(update: Update) -> bool:
+            if not failures:
+                failures.append(update.update_id)
+                raise OperationalError("INSERT INTO inbox", {}, Exception("database is locked"))
+            return receive(update)
+
+        inbox.receive = failing_once
+        mark = env.fake.mark()
+        update = env.fake.send_text(person.user, None, "300")
+        await env.fake.wait_for_message(person.chat_id, is_prompt, after=mark, timeout=20.0)
+        await until(lambda: all_replied(env.database), "the update handled", 10.0)
+        assert failures == [update["update_id"]]
+        assert (await env.form(form_id)).version == version + 1
+        assert prompts_sent(env.fake, person.chat_id, after=mark) == 1

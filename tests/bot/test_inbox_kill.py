@@ -22,19 +22,25 @@ import asyncio
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storage.db import Database
-from tests.support.fake_bot_api import FakeBotApi
+from tests.support.fake_bot_api import FakeBotApi, post_update_to_webhook
 from tests.support.inbox import (
     ENGINE,
+    TABLE_A,
     Staff,
+    all_replied,
+    as_chat,
     build_staff,
     comparable,
     inbox_rows,
+    is_prompt,
     offline,
     prompts_sent,
+    seed_script,
     until,
 )
 from tests.support.processes import BotProcess, BotProcesses, bot_environment
@@ -147,3 +153,78 @@ async def test_sigkill_while_staff_type_and_press_long_polling(
 
 async def test_sigkill_while_staff_type_and_press_webhook(tmp_path: Path, db: Database) -> None:
     await fill_while_killed(tmp_path, db, "webhook", SEED + 1)
+
+
+# --- one update at two webhook processes ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "storage_template",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+async def test_one_update_posted_to_two_webhook_processes_is_answered_once(
+    tmp_path: Path, db: Database
+) -> None:
+    """Telegram (or a load balancer retrying) delivers the same update to two processes at the
+    same moment: both answer 200, one handles it, the person gets one reply, the answer is saved
+    once."""
+    url = db.url.render_as_string(hide_password=False)
+    async with (
+        FakeBotApi(default_timeout=30.0, deliver_webhooks=False) as fake,
+        BotProcesses(tmp_path) as processes,
+    ):
+        (person,) = await asyncio.to_thread(build_staff, fake, db, 1)
+        environment = bot_environment(fake, url, tmp_path)
+        one = processes.webhook("one", environment, SECRET)
+        two = processes.webhook("two", environment, SECRET)
+        try:
+            await asyncio.gather(one.start(fake), two.start(fake))
+
+            async def deliver(update: dict[str, Any], order: tuple[BotProcess, ...]) -> None:
+                responses = await asyncio.gather(
+                    *(post_update_to_webhook(p.webhook_url, update, SECRET) for p in order)
+                )
+                assert [r.status_code for r in responses] == [200] * len(order)
+
+            async def act(what: str | tuple[str, bool], order: tuple[BotProcess, ...]) -> None:
+                """Type or press, and deliver the update to every process in `order` at once."""
+                mark = fake.mark()
+                if isinstance(what, str):
+                    update = fake.send_text(person.user, None, what)
+                else:
+                    target = person.keyboard_message()
+                    assert target is not None
+                    data = target.button(what[0], exact=what[1]).callback_data or ""
+                    update_id = fake.callback_queries[fake.press(person.user, target, data)]
+                    update = next(
+                        u for u in fake.pending_updates if u["update_id"] == update_id.update_id
+                    )
+                person.sent[int(update["update_id"])] = mark
+                await deliver(update, order)
+                await until(lambda: all_replied(db), "the update handled", 30.0)
+                await fake.wait_for_message(person.chat_id, is_prompt, after=mark)
+
+            await act("/fill", (one, two))
+            await act((TABLE_A, False), (two, one))
+            opened = (await asyncio.to_thread(person.form)).version
+            script = seed_script()
+            for n in range(2):
+                state = ENGINE.resume((await asyncio.to_thread(person.form)).state)
+                scripted = script.next_action(state.cursor, state)
+                assert scripted is not None
+                what = as_chat(scripted.action, person.keyboard_message())
+                await act(what, (one, two) if n % 2 else (two, one))
+            form = await asyncio.to_thread(person.form)
+            assert form.version == opened + 2
+            assert comparable(ENGINE.resume(form.state)) == comparable(
+                offline(2, person.department)
+            )
+            assert prompts_sent(fake, person.chat_id) == len(person.sent)
+            rows = await asyncio.to_thread(inbox_rows, db)
+            assert set(rows) == set(person.sent)
+        except BaseException:
+            print(processes.tails())
+            raise
+        finally:
+            await asyncio.gather(one.stop(), two.stop())
