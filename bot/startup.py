@@ -119,11 +119,13 @@ def build_application(
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     reminders: bool = True,
+    inbox: bool = True,
 ) -> BotApplication:
     """The bot on `database` (already migrated), talking to settings' Bot API base URL.
 
     `reminders=False` leaves out the reminder jobs and the supervisor commands that read them,
-    for a caller that installs them itself (tests on a fake clock)."""
+    for a caller that installs them itself (tests on a fake clock). `inbox=False` leaves out the
+    durable inbox (bot/inbox.py), only for measuring what it costs (bench/inbox.py)."""
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
@@ -139,13 +141,14 @@ def build_application(
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         tzinfo=settings.zone,
     )
-    # Updates are stored before they are acknowledged and applied once (bot/inbox.py).
-    inbox = Inbox(database)
+    builder = ApplicationBuilder()
+    if inbox:
+        # Updates are stored before they are acknowledged and applied once (bot/inbox.py).
+        durable = Inbox(database)
+        builder = builder.application_class(InboxApplication, kwargs={"inbox": durable})
+        builder = builder.update_queue(InboxQueue(durable))
     app: BotApplication = (
-        ApplicationBuilder()
-        .application_class(InboxApplication, kwargs={"inbox": inbox})
-        .update_queue(InboxQueue(inbox))
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .context_types(ContextTypes(context=BotContext))
