@@ -3,20 +3,26 @@
 Where PTB acknowledges an update, it first awaits `update_queue.put(update)`: in long polling
 the Updater moves the getUpdates offset past a batch only after putting each update, and the
 webhook handler answers 200 only after its put. `InboxQueue.put` stores the update there
-(unique by update_id), so a crash after the acknowledgement finds it in the database.
+(unique by update_id), so a crash after the acknowledgement finds it in the database. A store
+that fails is not acknowledged: polling fetches the batch again, the webhook answers 500.
 
 Storing it also claims it for this process (a worker). `InboxApplication.process_update` handles
 only updates it holds, with the claim in a context variable; the first transaction of the
-handling that writes (the answer, via `bot.service`) also marks the update done, conditionally
-on still holding the claim. So an update is applied once: a second delivery, or the same update
-at a second webhook process, finds it held or done. Handlers and the service know nothing of
-it. An update whose handling writes nothing is marked done when its handlers return.
+handling that writes something other than the user's profile (the answer, via `bot.service`, or
+whatever the handler saves) also marks the update done, conditionally on still holding the
+claim: if another worker took it over, that transaction fails with ClaimLost and saves nothing.
+So an update is applied once: a second delivery, or the same update at a second webhook process,
+finds it held or done. Handlers and the service know nothing of it. When the handlers return,
+the update is marked replied (and done, if it wrote nothing).
 
 A claim by a worker that is gone is taken over: on SQLite (one process) every other worker is
 gone; on PostgreSQL a worker is alive while it holds its advisory lock (released by the server
-the moment the process's connection drops, SIGKILL included). At start the bot takes over and
-handles, in update order, what is stored and not done; a periodic sweep does the same for
-updates a dead peer process left behind. Done rows are pruned after a retention period.
+the moment the process's connection drops, SIGKILL included). At start the bot takes over, in
+update order, what is stored and not replied: an update not done is handled; one done (its
+answer saved) whose reply may not have left is answered with /fill, the step the user is at now.
+A reply may so come twice (a crash between sending it and recording it), never not at all. A
+sweep every 30 s does the same for updates a dead peer process left behind; replied rows are
+pruned after a retention period (longer than Telegram redelivers).
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ class Inbox:
         self._lock: Connection | None = None
         # Updates claimed and not yet handled by this process, and whether each is done already.
         self._held: dict[int, bool] = {}
+        self._active: set[int] = set()  # being handled
         self._hooks_installed = False
 
     # --- life cycle ------------------------------------------------------------------------------
@@ -144,13 +151,17 @@ class Inbox:
         if update.update_id not in self._held and not self.receive(update):
             return None
         done = self._held.pop(update.update_id)
+        self._active.add(update.update_id)
         return Claim(update.update_id, self.worker, done=done)
 
     def finish(self, claim: Claim) -> None:
         """The handling returned: its reply is sent (and the update done, if it wrote nothing)."""
-        with self.database.transaction() as session:
-            if not InboxRepository(session).mark_replied(claim.update_id, claim.worker):
-                _LOGGER.warning("update %s was taken over while handled", claim.update_id)
+        try:
+            with self.database.transaction() as session:
+                if not InboxRepository(session).mark_replied(claim.update_id, claim.worker):
+                    _LOGGER.warning("update %s was taken over while handled", claim.update_id)
+        finally:
+            self._active.discard(claim.update_id)
         claim.done = True
 
     def take_over(self, *, now: datetime | None = None) -> list[InboxEntry]:
@@ -160,9 +171,12 @@ class Inbox:
             inbox = InboxRepository(session)
             ids = inbox.claim_unfinished(self.worker, self.alive(), now=now)
             entries = inbox.list_all(ids) if ids else []
-        for entry in entries:
+        # Already ours (queued, or being handled: claimed again only if our advisory lock was
+        # lost meanwhile): not handled a second time.
+        fresh = [e for e in entries if e.update_id not in self._held.keys() | self._active]
+        for entry in fresh:
             self._held[entry.update_id] = entry.done_at is not None
-        return entries
+        return fresh
 
     def prune(self, *, now: datetime | None = None) -> int:
         cutoff = (now or datetime.now(UTC)) - self.retention

@@ -173,6 +173,27 @@ def test_two_processes_one_update_and_the_survivor_takes_over(db: Database) -> N
         second.close()
 
 
+@pytest.mark.parametrize(
+    "storage_template",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_an_update_being_handled_is_not_taken_over_by_its_own_process(db: Database) -> None:
+    """The process's lock connection dropped (a database restart): its own claims look dead to
+    the sweep, which must not queue an update the process is handling or has queued."""
+    inbox = Inbox(db)
+    inbox.open()
+    try:
+        handled = Update.de_json(_message(60, 1, "100"), None)
+        queued = Update.de_json(_message(61, 1, "200"), None)
+        assert inbox.receive(handled) and inbox.receive(queued)
+        assert inbox.take(handled) is not None
+        inbox.close()  # the advisory lock is gone
+        assert inbox.take_over() == []
+    finally:
+        inbox.close()
+
+
 def test_prune_forgets_only_what_was_answered_long_ago(db: Database) -> None:
     now = datetime.now(UTC)
     with db.transaction() as session:
