@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import threading
 from collections.abc import Awaitable, Generator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ class Inbox:
         # Updates claimed and not yet handled by this process, and whether each is done already.
         self._held: dict[int, bool] = {}
         self._active: set[int] = set()  # being handled
+        self._mine = threading.Lock()  # _held and _active are used from the database threads
         self._hooks_installed = False
 
     # --- life cycle ------------------------------------------------------------------------------
@@ -141,17 +143,22 @@ class Inbox:
             if not mine:
                 mine = inbox.claim(update.update_id, self.worker, self.alive(), now=now)
         if mine:
-            self._held[update.update_id] = False
+            with self._mine:
+                self._held[update.update_id] = False
         return mine
 
     def take(self, update: Update) -> Claim | None:
         """The claim to handle `update` under, or None when it is not this process's to handle.
         An update that did not come through `receive` (a direct process_update) is received
         here."""
-        if update.update_id not in self._held and not self.receive(update):
-            return None
-        done = self._held.pop(update.update_id)
-        self._active.add(update.update_id)
+        with self._mine:
+            done = self._held.pop(update.update_id, None)
+            if done is not None:
+                self._active.add(update.update_id)
+        if done is None:
+            if not self.receive(update):
+                return None
+            return self.take(update)
         return Claim(update.update_id, self.worker, done=done)
 
     def finish(self, claim: Claim) -> None:
@@ -161,7 +168,8 @@ class Inbox:
                 if not InboxRepository(session).mark_replied(claim.update_id, claim.worker):
                     _LOGGER.warning("update %s was taken over while handled", claim.update_id)
         finally:
-            self._active.discard(claim.update_id)
+            with self._mine:
+                self._active.discard(claim.update_id)
         claim.done = True
 
     def take_over(self, *, now: datetime | None = None) -> list[InboxEntry]:
@@ -173,9 +181,10 @@ class Inbox:
             entries = inbox.list_all(ids) if ids else []
         # Already ours (queued, or being handled: claimed again only if our advisory lock was
         # lost meanwhile): not handled a second time.
-        fresh = [e for e in entries if e.update_id not in self._held.keys() | self._active]
-        for entry in fresh:
-            self._held[entry.update_id] = entry.done_at is not None
+        with self._mine:
+            fresh = [e for e in entries if e.update_id not in self._held.keys() | self._active]
+            for entry in fresh:
+                self._held[entry.update_id] = entry.done_at is not None
         return fresh
 
     def prune(self, *, now: datetime | None = None) -> int:
