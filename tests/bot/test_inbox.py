@@ -7,6 +7,7 @@ service and databases (SQLite and PostgreSQL) and the in-process bot over the lo
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from telegram import Update
 
 from bot.inbox import CURRENT_CLAIM, Claim, ClaimLost, Inbox, install_done_marks, resume_payload
 from bot.service import FilingService
+from bot.startup import build_application
 from dialogs.actions import Action, ActionKind
 from storage.db import Database
 from storage.records import Role
@@ -27,9 +29,17 @@ from storage.repos import (
     RoundRepository,
     UserRepository,
 )
-from tests.support.bot import BotEnv, join_as, open_round
-from tests.support.fake_bot_api import BotMessage
+from tests.support.bot import (
+    BotEnv,
+    join_as,
+    make_settings,
+    open_round,
+    quick_limiter,
+    sqlite_database,
+)
+from tests.support.fake_bot_api import BotMessage, FakeBotApi, post_update_to_webhook
 from tests.support.inbox import all_replied, inbox_rows, is_prompt, prompts_sent, until
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 DEAD_WORKER = 7  # a worker id no live process holds
@@ -326,3 +336,76 @@ async def test_an_update_that_could_not_be_stored_is_fetched_again(tmp_path: Pat
         assert failures == [update["update_id"]]
         assert (await env.form(form_id)).version == version + 1
         assert prompts_sent(env.fake, person.chat_id, after=mark) == 1
+
+
+# --- stored before Telegram is told ---------------------------------------------------------------
+
+
+class HeldStore:
+    """Holds the inbox's store of the next update until released, and says when it began."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.receive = inbox.receive
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        inbox.receive = self._held  # type: ignore[method-assign]
+
+    def _held(self, update: Update, **kwargs: Any) -> bool:
+        self.entered.set()
+        assert self.release.wait(30), "never released"
+        return self.receive(update, **kwargs)
+
+    async def wait_entered(self) -> None:
+        assert await asyncio.to_thread(self.entered.wait, 30), "the update was never stored"
+
+
+async def test_long_polling_moves_the_offset_only_after_the_update_is_stored(
+    tmp_path: Path,
+) -> None:
+    async with BotEnv.running(tmp_path, reminders=False) as env:
+        held = HeldStore(env.app.update_queue.inbox)
+        update = env.fake.send_text(env.fake.user("路人"), None, "你好")
+        await held.wait_entered()
+        offsets = [
+            int(r.params.get("offset") or 0) for r in env.fake.requests if r.method == "getUpdates"
+        ]
+        assert max(offsets) <= update["update_id"]  # not confirmed while it is being stored
+        assert update["update_id"] in {u["update_id"] for u in env.fake.pending_updates}
+        held.release.set()
+        await env.fake.wait_confirmed(update["update_id"])
+        assert update["update_id"] in await asyncio.to_thread(inbox_rows, env.database)
+
+
+async def test_the_webhook_answers_200_only_after_the_update_is_stored(tmp_path: Path) -> None:
+    secret = "inbox-secret_2"
+    database = sqlite_database(tmp_path)
+    async with FakeBotApi(default_timeout=10.0, deliver_webhooks=False) as fake:
+        settings = make_settings(fake, database, [])
+        app = build_application(settings, database, rate_limiter=quick_limiter(), reminders=False)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/hook"
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_webhook(
+                listen="127.0.0.1",
+                port=port,
+                url_path="hook",
+                webhook_url=url,
+                secret_token=secret,
+            )
+            try:
+                held = HeldStore(app.update_queue.inbox)
+                update = fake.send_text(fake.user("路人"), None, "你好")
+                post = asyncio.create_task(post_update_to_webhook(url, update, secret))
+                await held.wait_entered()
+                assert not post.done()  # no answer to Telegram while the update is being stored
+                held.release.set()
+                assert (await post).status_code == 200
+                rows = await asyncio.to_thread(inbox_rows, database)
+                assert update["update_id"] in rows
+            finally:
+                await app.updater.stop()
+                await app.stop()
+    database.dispose()
