@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from telegram import Update
 
 from bench.inprocess import InProcessBotApi
 from bench.report import publish
@@ -40,9 +43,91 @@ from bench.throughput import (
     safe_url,
     sqlite_database,
 )
+from bot.inbox import CURRENT_CLAIM, Claim, Inbox
 from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.startup import build_application
 from storage.db import Database
+from storage.repos import ChatSessionRepository, UserRepository
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The inbox's own work for one update, timed alone (CPU ms and wall ms an update)."""
+
+    database: str
+    updates: int
+    store: tuple[float, float]  # receive: INSERT … ON CONFLICT DO NOTHING, in a transaction
+    mark: tuple[float, float]  # the done mark's UPDATE inside the answer's transaction
+    reply: tuple[float, float]  # the transaction recording that the handling returned
+
+
+def timed(work: Callable[[], object], count: int) -> tuple[float, float]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    work()
+    return (
+        1000 * (time.process_time() - cpu) / count,
+        1000 * (time.perf_counter() - wall) / count,
+    )
+
+
+def inbox_steps(database: Database, label: str, count: int) -> Steps:
+    """`count` updates through the inbox's three steps, each step for all updates in turn; the
+    done mark timed as the difference between an answer-like transaction (one chat_sessions
+    upsert, as every answer makes) with and without the update's claim."""
+    population = populate(database, 1)
+    telegram_id = population.users[0][0]
+    with database.transaction() as session:
+        user = UserRepository(session).by_telegram_id(telegram_id)
+    assert user is not None
+    api = InProcessBotApi()
+    updates = [Update.de_json(api.text_update(telegram_id, f"{n}"), None) for n in range(count)]
+    inbox = Inbox(database)
+    inbox.open()
+    try:
+        claims: list[Claim] = []
+
+        def store() -> None:
+            for update in updates:
+                inbox.receive(update)
+                claim = inbox.take(update)
+                assert claim is not None
+                claims.append(claim)
+
+        def answer(with_claim: bool) -> None:
+            for claim in claims:
+                token = CURRENT_CLAIM.set(claim if with_claim else None)
+                try:
+                    with database.transaction() as session:
+                        ChatSessionRepository(session).set(user.id, None, claim.update_id)
+                finally:
+                    CURRENT_CLAIM.reset(token)
+
+        def reply() -> None:
+            for claim in claims:
+                inbox.finish(claim)
+
+        stored = timed(store, count)
+        plain = timed(lambda: answer(False), count)
+        marked = timed(lambda: answer(True), count)
+        assert all(claim.done for claim in claims)
+        replied = timed(reply, count)
+    finally:
+        inbox.close()
+    mark = (marked[0] - plain[0], marked[1] - plain[1])
+    return Steps(label, count, stored, mark, replied)
+
+
+def steps_lines(found: list[Steps]) -> list[str]:
+    lines = [
+        "| database | updates | store (CPU / wall ms) | done mark (CPU / wall ms) "
+        "| reply recorded (CPU / wall ms) | total (CPU / wall ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in found:
+        total = tuple(a + b + c for a, b, c in zip(s.store, s.mark, s.reply, strict=True))
+        cells = [f"{cpu:.2f} / {wall:.2f}" for cpu, wall in (s.store, s.mark, s.reply, total)]
+        lines.append(f"| {s.database} | {s.updates} | " + " | ".join(cells) + " |")
+    return lines
 
 
 @dataclass
@@ -147,7 +232,10 @@ async def main_async(args: argparse.Namespace) -> list[str]:
         databases.append(("PostgreSQL", lambda: postgres_database(pg)))
     lines: list[str] = []
     costs: list[str] = []
+    steps: list[Steps] = []
     for label, make in databases:
+        with make() as database:
+            steps.append(await asyncio.to_thread(inbox_steps, database, label, args.steps))
         runs: dict[bool, list[Variant]] = {False: [], True: []}
         for _ in range(args.rounds):
             for inbox in (False, True):
@@ -157,6 +245,12 @@ async def main_async(args: argparse.Namespace) -> list[str]:
         lines += table([without, with_])
         costs.append(cost(label, without, with_))
     return [
+        "The inbox's own work, timed alone (one thread, nothing else running in the process):",
+        "",
+        *steps_lines(steps),
+        "",
+        "The whole bot with and without it:",
+        "",
         *lines,
         "",
         f"*One user alone*: {args.alone_users * args.rounds} users one after the other, each "
@@ -208,6 +302,9 @@ def run(argv: list[str]) -> None:
         "--alone-users", type=int, default=3, help="users alone, one after the other"
     )
     parser.add_argument("--rounds", type=int, default=2, help="runs of each variant")
+    parser.add_argument(
+        "--steps", type=int, default=1000, help="updates through the inbox's steps alone"
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per reply at most")
     parser.add_argument(
         "--no-publish", action="store_true", help="print only; leave BENCHMARKS.md alone"
