@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -204,21 +205,26 @@ def table(variants: list[Variant]) -> list[str]:
     return lines
 
 
-def cost(label: str, without: Variant, with_: Variant) -> str:
+def cost(steps: Steps, without: Variant, with_: Variant) -> str:
     a, b = without.alone, with_.alone
+    own_cpu = sum(part[0] for part in (steps.store, steps.mark, steps.reply))
+    own_wall = sum(part[1] for part in (steps.store, steps.mark, steps.reply))
+    share = own_cpu / (1000 * per_update(a, a.cpu)) if a.cpu else 0.0
     cpu = 1000 * (per_update(b, b.cpu) - per_update(a, a.cpu))
-    share = cpu / (1000 * per_update(a, a.cpu)) if a.cpu else 0.0
     s, t = without.saturated, with_.saturated
     return (
-        f"- {label}: {cpu:+.2f} ms of CPU an update ({share:+.0%}), "
+        f"- {steps.database}: {own_cpu:.2f} ms of CPU and {own_wall:.2f} ms of wall time an "
+        f"update for its own steps ({share:.0%} of what an update costs the bot alone), in "
         f"{per_update(b, b.transactions) - per_update(a, a.transactions):+.2f} transactions and "
         f"{per_update(b, b.statements) - per_update(a, a.statements):+.1f} SQL statements an "
-        f"update; one user alone p50 {a.percentile(0.5):.1f} → {b.percentile(0.5):.1f} ms; "
-        f"{s.users} users at once {s.rate:.0f} → {t.rate:.0f} updates/s."
+        f"update. Whole bot, with against without (noisy on a shared machine): {cpu:+.2f} ms of "
+        f"CPU an update, one user alone p50 {a.percentile(0.5):.1f} → {b.percentile(0.5):.1f} "
+        f"ms, {s.users} users at once {s.rate:.0f} → {t.rate:.0f} updates/s."
     )
 
 
 async def main_async(args: argparse.Namespace) -> list[str]:
+    load_before = os.getloadavg()[0]
     script = chat_script()
     options = {
         "alone_users": args.alone_users,
@@ -243,7 +249,7 @@ async def main_async(args: argparse.Namespace) -> list[str]:
                     runs[inbox].append(await one_variant(database, label, inbox=inbox, **options))
         without, with_ = merged(runs[False]), merged(runs[True])
         lines += table([without, with_])
-        costs.append(cost(label, without, with_))
+        costs.append(cost(steps[-1], without, with_))
     return [
         "The inbox's own work, timed alone (one thread, nothing else running in the process):",
         "",
@@ -269,6 +275,9 @@ async def main_async(args: argparse.Namespace) -> list[str]:
         "that its handling returned (the reply sent). On SQLite each of those takes the "
         "database's one write lock, which is where the saturated rate goes; on PostgreSQL they "
         "are short row writes.",
+        "",
+        f"Load average of the machine (1 min) at the start and end of the run: {load_before:.1f}, "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
         "",
         "Command: `"
         + " ".join(["python -m bench inbox", *args.argv])
