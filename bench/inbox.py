@@ -272,9 +272,9 @@ async def main_async(args: argparse.Namespace) -> list[str]:
         "",
         "With the inbox, an update is stored before it is acknowledged (one transaction), its "
         "answer's transaction also marks it done (one UPDATE), and a last transaction records "
-        "that its handling returned (the reply sent). On SQLite each of those takes the "
-        "database's one write lock, which is where the saturated rate goes; on PostgreSQL they "
-        "are short row writes.",
+        "that its handling returned (the reply sent): two transactions and a few statements "
+        "an update, counted exactly above; the times come from a shared machine (see the load) "
+        "and vary from run to run, the whole-bot comparison most.",
         "",
         f"Load average of the machine (1 min) at the start and end of the run: {load_before:.1f}, "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
