@@ -38,6 +38,7 @@ from bot import messages
 from bot.handlers import register_handlers
 from bot.handlers.common import DEPS_KEY, BotApplication, BotContext, Deps, in_thread
 from bot.handlers.start import menu_commands, set_chat_commands
+from bot.inbox import ClaimLost, Inbox, InboxApplication, InboxQueue
 from bot.ratelimit import RetryingRateLimiter
 from bot.reminders.commands import register as register_reminder_commands
 from bot.reminders.jobs import install_reminders
@@ -177,13 +178,15 @@ def build_application(
     rate_limiter: BaseRateLimiter[Any] | None = None,
     reminders: bool = True,
     renderer: Renderer | Literal["detect"] | None = "detect",
+    inbox: bool = True,
 ) -> BotApplication:
     """The bot on `database` (already migrated), talking to settings' Bot API base URL.
 
     `reminders=False` leaves out the reminder jobs and the supervisor commands that read them,
     for a caller that installs them itself (tests on a fake clock). `renderer` makes PDFs and
     pictures of the printed tables: by default LibreOffice when it is installed, else none
-    (the bot then says so and offers the workbook only)."""
+    (the bot then says so and offers the workbook only). `inbox=False` leaves out the durable
+    inbox (bot/inbox.py), only for measuring what it costs (bench/inbox.py)."""
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
@@ -201,9 +204,14 @@ def build_application(
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         tzinfo=settings.zone,
     )
+    builder = ApplicationBuilder()
+    if inbox:
+        # Updates are stored before they are acknowledged and applied once (bot/inbox.py).
+        durable = Inbox(database)
+        builder = builder.application_class(InboxApplication, kwargs={"inbox": durable})
+        builder = builder.update_queue(InboxQueue(durable))
     app: BotApplication = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .context_types(ContextTypes(context=BotContext))
@@ -250,6 +258,9 @@ async def on_error(update: object, context: BotContext) -> None:
     group, which would fail again (the gate in group -1 failed, so no one is identified) and
     send a second message."""
     error = context.error
+    if isinstance(error, ClaimLost):
+        # Another process took the update over and answers it; nothing was saved here.
+        raise ApplicationHandlerStop
     if isinstance(update, Update) and isinstance(error, Forbidden) and update.effective_user:
         # The user blocked the bot: remember it, so reminders stop until they write again.
         with contextlib.suppress(SQLAlchemyError):

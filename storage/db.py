@@ -177,6 +177,11 @@ class Database:
         finally:
             self._open.depth = depth
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """The factory of this database's sessions (to listen to their events)."""
+        return self._sessions
+
     def session(self) -> Session:
         """A session the caller manages (commit, rollback, close)."""
         return self._sessions()

@@ -347,6 +347,26 @@ class ChatSessionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class InboxRow(Base):
+    """An update from Telegram, stored before Telegram is told it arrived (branch inbox).
+
+    `claimed_by` is the worker (one per bot process) handling it; `done_at` is set in the same
+    transaction as the answer the update caused, so an update is applied once whatever crashes;
+    `replied_at` once its handling returned (its reply sent)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_replied_at", "replied_at"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the update as Telegram sent it
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    done_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+
+
 __all__ = [
     "ANSWER_TYPES",
     "REMINDER_STATUSES",
@@ -359,6 +379,7 @@ __all__ = [
     "DepartmentRow",
     "FormRow",
     "GroupRowRow",
+    "InboxRow",
     "IndicatorRowRow",
     "InviteRow",
     "ReminderRow",

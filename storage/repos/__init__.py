@@ -3,6 +3,7 @@
 from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.chat import ChatSession, ChatSessionRepository
 from storage.repos.forms import FormRepository
+from storage.repos.inbox import InboxEntry, InboxRepository
 from storage.repos.people import DepartmentRepository, InviteRepository, UserRepository
 from storage.repos.reminders import ReminderLogRepository
 from storage.repos.rounds import RoundRepository
@@ -14,6 +15,8 @@ __all__ = [
     "ChatSessionRepository",
     "DepartmentRepository",
     "FormRepository",
+    "InboxEntry",
+    "InboxRepository",
     "InviteRepository",
     "ReminderLogRepository",
     "RoundRepository",

@@ -39,6 +39,7 @@ from storage.records import Role, StoredForm
 from storage.repos import DepartmentRepository, FormRepository, RoundRepository, UserRepository
 from tests.support.bot import BotEnv, perform
 from tests.support.fake_bot_api import ApiError, BotMessage, FakeBotApi, TgUser
+from tests.support.inbox import all_replied, until
 from tests.support.processes import BotProcess, BotProcesses, bot_environment
 from tests.support.scripted import SeedScript
 from tests.support.seed import KEY_TASKS, TABLE_A_ANSWERS, TABLE_A_INDICATORS, table_a_state
@@ -252,10 +253,12 @@ class HeldReplies:
 
 
 async def restart_and_resume(
-    bot: BotProcess, fake: FakeBotApi, staff: ChatDriver
+    bot: BotProcess, fake: FakeBotApi, staff: ChatDriver, database: Database
 ) -> list[BotMessage]:
     await bot.wait_killed()
     await bot.start(fake)
+    # The new process first finishes what the killed one stored (bot/inbox.py).
+    await until(lambda: all_replied(database), "the stored updates handled", 30.0)
     replies = await act(fake, staff, "/fill")
     assert "已完成" in texts(replies), staff.transcript()
     return replies
@@ -301,6 +304,8 @@ async def test_sigkill_at_random_points_loses_no_confirmed_answer_and_resumes_at
                     continue
                 seen = keyboard(staff.keyboard_message)
                 if mode == "idle":
+                    # Idle: the last update is handled to the end (its reply recorded).
+                    await until(lambda: all_replied(database), "the bot idle", 30.0)
                     bot.kill()
                 elif mode == "processing":
                     update_id = enqueue(fake, staff, scripted.action)
@@ -316,7 +321,7 @@ async def test_sigkill_at_random_points_loses_no_confirmed_answer_and_resumes_at
                     bot.kill()
                     await bot.wait_killed()
                     held.disarm()
-                replies = await restart_and_resume(bot, fake, staff)
+                replies = await restart_and_resume(bot, fake, staff, database)
                 form = await table_a(database, world)
                 # No confirmed answer lost, whatever the kill interrupted.
                 assert includes(form.state, confirmed.state), (mode, staff.transcript())
@@ -326,8 +331,8 @@ async def test_sigkill_at_random_points_loses_no_confirmed_answer_and_resumes_at
                     # The answer was committed before its reply was sent: it is stored, and the
                     # user continues at the next step although they never saw the ✓.
                     assert form.version == confirmed.version + 1, staff.transcript()
-                else:  # killed before or after the commit: either is fine, nothing in between
-                    assert form.version in (confirmed.version, confirmed.version + 1)
+                else:  # the update was stored before it was confirmed: it is applied
+                    assert form.version == confirmed.version + 1, staff.transcript()
                 if form.version == confirmed.version:
                     # Nothing new stored: the very prompt the user last saw, same buttons.
                     assert keyboard(staff.keyboard_message) == seen
