@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,11 +14,12 @@ from exports import department_workbook
 from exports.consolidated import consolidated_workbook
 from exports.importer import import_workbook
 from exports.names import consolidated_file_name, department_file_name
-from storage.db import Database
+from storage.db import Database, make_private_dir, write_private_file
 from storage.records import Department, Role, Round
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
 
 CLI_TELEGRAM_ID = 0  # the local command-line user, as in `jixiao chat`
+WORKBOOK_SUFFIX = ".xlsx"
 
 
 def _fail(message: str) -> int:
@@ -36,11 +38,17 @@ def _round_and_department(
         return round_, department
 
 
-def _target(output: str | None, name: str) -> Path:
+def export_target(output: str | None, name: str) -> Path:
+    """Where `-o output` writes the workbook `name`: into `output` when it is a directory (or
+    ends with a slash), else at `output` with `.xlsx` added when it lacks it."""
     if output is None:
         return Path(name)
-    path = Path(output)
-    return path / name if path.is_dir() else path
+    path = Path(output).expanduser()
+    if path.is_dir() or output.endswith(("/", os.sep)):
+        return path / name
+    if path.suffix.lower() != WORKBOOK_SUFFIX:
+        path = path.with_name(path.name + WORKBOOK_SUFFIX)
+    return path
 
 
 def export_command(
@@ -57,12 +65,17 @@ def export_command(
             if dept is None:
                 return _fail(f"没有名为“{department}”的部门。")
             data = department_workbook(service.department_filing(dept.id, round_.id))
-            path = _target(output, department_file_name(year, dept.name))
+            path = export_target(output, department_file_name(year, dept.name))
         else:
             filings = service.round_filings(round_.id)
             data = consolidated_workbook(get_layout(round_.layout), filings)
-            path = _target(output, consolidated_file_name(year))
-        path.write_bytes(data)
+            path = export_target(output, consolidated_file_name(year))
+        try:
+            if output is not None and output.endswith(("/", os.sep)):
+                make_private_dir(path.parent)
+            write_private_file(path, data)
+        except OSError as error:
+            return _fail(f"无法写入 {path}：{error.strerror or error}。例：-o ~/导出/")
         print(f"已导出：{path}")
         return 0
     finally:
@@ -94,7 +107,15 @@ def import_command(
             print("没有需要导入的变化。")
             return 0
         if not assume_yes:
-            answer = input("确认导入以上变化？(y/n) ").strip().lower()
+            if not sys.stdin.isatty():
+                return _fail(
+                    "没有终端可以确认导入，未做任何修改。核对以上变化后加 --yes 导入，"
+                    f"例：jixiao import {workbook} --year {year} --department {department} --yes"
+                )
+            try:
+                answer = input("确认导入以上变化？(y/n) ").strip().lower()
+            except (EOFError, KeyboardInterrupt):
+                answer = ""
             if answer not in ("y", "yes", "是"):
                 print("已取消，未做任何修改。")
                 return 0

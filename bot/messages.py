@@ -23,6 +23,7 @@ STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("cancel", "暂停填写（已填内容不会丢失）"),
     ("status", "查看填报进度"),
     ("export", "导出 Excel 绩效目标表"),
+    ("tableb", "查看表B（由各支出方向自动汇总）"),
     ("join", "使用邀请码加入"),
     ("help", "使用说明"),
 )
@@ -54,12 +55,14 @@ HELP_STAFF = (
     "/submit 提交当前表格\n"
     "/cancel 暂停，之后发送 /fill 从原处继续\n"
     "/status 查看本部门各表的填报进度\n"
-    "/export 导出本部门的 Excel 绩效目标表"
+    "/export 导出本部门的 Excel 绩效目标表\n"
+    "/tableb 查看表B 专项资金预算绩效目标汇总表（由各支出方向自动汇总）"
 )
 HELP_SUPERVISOR = (
     "📖 使用说明（审核人）\n"
     "/status 查看所管部门的填报进度\n"
     "/export 导出某个部门的 Excel 绩效目标表\n"
+    "/tableb 部门名称 查看该部门的表B（由各支出方向自动汇总）\n"
     "/invite 为所管部门生成填报人员邀请码"
 )
 HELP_ADMIN = (

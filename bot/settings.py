@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+APP_NAME = "jixiao"
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
 
@@ -28,6 +30,10 @@ FRIENDLY_NAMES = {
 }
 
 
+def default_data_dir() -> Path:
+    return user_data_path(APP_NAME, appauthor=False)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -38,7 +44,9 @@ class Settings(BaseSettings):
     )
     telegram_api_base_url: str = Field(default=TELEGRAM_API, alias="TELEGRAM_API_BASE_URL")
     telegram_file_base_url: str = Field(default=TELEGRAM_FILES, alias="TELEGRAM_FILE_BASE_URL")
-    data_dir: Path = Field(default=Path("data"), alias="JIXIAO_DATA_DIR")
+    # The user's data directory (platformdirs: ~/.local/share/jixiao on Linux), so `jixiao chat`
+    # finds its data again from any working directory.
+    data_dir: Path = Field(default_factory=lambda: default_data_dir(), alias="JIXIAO_DATA_DIR")
     timezone: str = Field(default="Asia/Shanghai", alias="JIXIAO_TIMEZONE")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET_TOKEN")
@@ -84,6 +92,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @property
     def zone(self) -> ZoneInfo:

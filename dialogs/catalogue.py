@@ -66,6 +66,9 @@ class Code(StrEnum):
     STALE_VERSION = "stale_version"
     ACTION_NOT_ALLOWED = "action_not_allowed"
     ROW_NOT_FOUND = "row_not_found"
+    # --- a round's layout (branch terminal) -------------------------------------------------------
+    LAYOUT_UNKNOWN = "layout_unknown"
+    LAYOUT_CONFLICT = "layout_conflict"
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,15 @@ CATALOGUE: Mapping[Code, Entry] = {
     ),
     Code.ACTION_NOT_ALLOWED: Entry(E, "当前步骤不能这样操作，请按提示继续。"),
     Code.ROW_NOT_FOUND: Entry(E, "找不到第 {row} 条，请重新选择。"),
+    # --- a round's layout (branch terminal) -------------------------------------------------------
+    Code.LAYOUT_UNKNOWN: Entry(
+        E, "没有“{text}”版表样，可选表样：{known}；{year}年填报轮次{round_layout}。例：{example}"
+    ),
+    Code.LAYOUT_CONFLICT: Entry(
+        E,
+        "{year}年填报轮次已是 {round_layout} 版表样，不能改用 {text} 版（可选表样：{known}）。"
+        "例：{example}",
+    ),
 }
 
 

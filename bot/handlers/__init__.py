@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.handlers import admin, export, fill, imports, review, start, status
+from bot.handlers import admin, export, fill, imports, review, start, status, table_b
 from bot.handlers.common import BotApplication, BotContext
 from bot.keyboards import (
     Callback,
@@ -51,6 +51,7 @@ COMMANDS: dict[str, Handler] = {
     "submit": review.submit_command,
     "status": status.status_command,
     "export": export.export_command,
+    "tableb": table_b.table_b_command,
     "admin": admin.admin_command,
     "invite": admin.invite_command,
     "newdept": admin.newdept_command,

@@ -49,14 +49,14 @@ class TerminalUser:
     def _next(self, label: str) -> str:
         if label == "请选择：":
             if not self.scripts:
-                return "q"
+                return ":q"
             self.form_id = None
             with self.database.transaction() as session:
                 forms = FormRepository(session).list_for_round(1)
             has_a = any(f.kind is TableKind.A for f in forms)
             directions = sum(1 for f in forms if f.kind is TableKind.C)
-            # Menu: 1 = table A, then one line per direction, then "new direction".
-            return "1" if not has_a else str(2 + directions)
+            # Menu: :1 = table A, then one line per direction, then "new direction".
+            return ":1" if not has_a else f":{2 + directions}"
         if label.startswith("以上提示"):
             return "n"
         assert label == "> ", label
@@ -75,7 +75,7 @@ class TerminalUser:
             return ":s"
         buttons = [*view.prompt.buttons, *view.prompt.row_buttons]
         index = next(i for i, b in enumerate(buttons) if b.action.kind is action.kind)
-        return str(index + 1)
+        return f":{index + 1}"
 
 
 def _settings(tmp_path: Path) -> Settings:
@@ -125,7 +125,7 @@ def _chat(tmp_path: Path, typed: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_console_script_pauses_and_resumes_at_the_same_step(tmp_path: Path) -> None:
-    first = _chat(tmp_path, "1\n100\n")
+    first = _chat(tmp_path, ":1\n100\n")
     assert "✓ 资金总额：100 万元" in first.stdout and "已暂停" in first.stdout
-    resumed = _chat(tmp_path, "1\n").stdout.split("已完成", 1)[1]
+    resumed = _chat(tmp_path, ":1\n").stdout.split("已完成", 1)[1]
     assert "请输入「其中：一般公共预算拨款」" in resumed
