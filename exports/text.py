@@ -21,7 +21,7 @@ def _shown(value: CellValue) -> str:
         return ""
     if isinstance(value, Decimal):
         return format(exact(value), "f")
-    return " ".join(value.split())  # a wrapped cell is one line of text here
+    return value.replace("\r\n", " ").replace("\n", " ")  # one line per row here
 
 
 def grid_lines(grid: Grid) -> list[str]:
