@@ -93,10 +93,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", mode="before")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _data_dir(cls, value: object) -> object:
+        if isinstance(value, str):
+            # An empty JIXIAO_DATA_DIR= means "not set", not the working directory.
+            return Path(value.strip()).expanduser() if value.strip() else default_data_dir()
+        return value.expanduser() if isinstance(value, Path) else value
 
     @property
     def zone(self) -> ZoneInfo:
