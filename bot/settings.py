@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "jixiao"
+SQLITE_FILE_NAME = "jixiao.sqlite3"
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
 
@@ -31,6 +32,8 @@ FRIENDLY_NAMES = {
 
 
 def default_data_dir() -> Path:
+    """The user's data directory (platformdirs), as storage.db.default_data_dir; kept here so
+    that reading the settings does not import the database layer."""
     return user_data_path(APP_NAME, appauthor=False)
 
 
@@ -109,7 +112,7 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'jixiao.sqlite3').resolve()}"
+        return f"sqlite:///{(self.data_dir / SQLITE_FILE_NAME).resolve()}"
 
 
 class SettingsError(Exception):

@@ -1,8 +1,9 @@
 """Engines, sessions and migrations.
 
 `DATABASE_URL` selects the database (for example
-`postgresql+psycopg://postgres@127.0.0.1:5432/jixiao`); without it a SQLite file under `data/`
-is used. Several bot processes may share one PostgreSQL database; SQLite is for one process.
+`postgresql+psycopg://postgres@127.0.0.1:5432/jixiao`); without it a SQLite file in the data
+directory (`JIXIAO_DATA_DIR`, default the user's data directory) is used. Several bot processes
+may share one PostgreSQL database; SQLite is for one process.
 
 The SQLite file holds forms and invite codes, so it is private to its owner: a directory made
 for it is 0700, the file 0600 (SQLite gives its -wal and -shm files the file's mode). A URL that
@@ -22,13 +23,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-DEFAULT_SQLITE_PATH = Path("data") / "jixiao.sqlite3"
+APP_NAME = "jixiao"
+SQLITE_FILE_NAME = "jixiao.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key that serialises concurrent `upgrade` calls (bot processes starting).
@@ -107,11 +110,24 @@ def describe_location(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def default_data_dir() -> Path:
+    """The user's data directory (platformdirs: ~/.local/share/jixiao on Linux), so the same
+    database is found from any working directory."""
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`JIXIAO_DATA_DIR` (an empty value counts as unset), else `default_data_dir()`."""
+    env = os.environ if environ is None else environ
+    raw = env.get("JIXIAO_DATA_DIR", "").strip()
+    return Path(raw).expanduser() if raw else default_data_dir()
+
+
 def database_url(environ: Mapping[str, str] | None = None) -> URL:
-    """`DATABASE_URL`, or the default SQLite file (relative to the working directory)."""
+    """`DATABASE_URL`, or the SQLite file in the data directory (as `jixiao` uses)."""
     env = os.environ if environ is None else environ
     raw = env.get("DATABASE_URL", "").strip()
-    return normalise_url(raw or f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    return normalise_url(raw or f"sqlite:///{(data_dir(env) / SQLITE_FILE_NAME).resolve()}")
 
 
 def normalise_url(url: str | URL) -> URL:
