@@ -96,17 +96,12 @@ async def newround_command(update: Update, context: BotContext) -> None:
     layouts = sorted(load_layouts())
     default = default_layout(year, layouts)
     keyboard = markup(
-        [
-            [
-                button(
-                    f"{key} 版表样" + ("（默认）" if key == default else ""),
-                    RoundPress(year, deadline, key),
-                )
-                for key in layouts
-            ]
-        ]
+        [[button(f"{key} 版表样", RoundPress(year, deadline, key)) for key in layouts]]
     )
-    question = f"{year}年填报轮次，截止 {deadline:%Y-%m-%d}。请选择表样："
+    question = (
+        f"{year}年填报轮次，截止 {deadline:%Y-%m-%d}。"
+        f"请选择表样（{year}年默认 {default} 版）："
+    )
     await say(update, context, [question], keyboard)
 
 
