@@ -6,6 +6,7 @@ Heavy imports happen inside each command, so `jixiao --help` and a settings erro
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -20,7 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--department", help="部门名称 (asked when omitted)")
     chat.add_argument("--year", type=int, help="年度 (asked when omitted)")
     chat.add_argument(
-        "--layout", default=None, help="form layout for a new round, e.g. 2021 or 2023"
+        "--layout",
+        default=None,
+        help="form layout of the year's round, chosen when it is created "
+        "(default: 2023 from 2023 on, else 2021); refused if it disagrees with an existing round",
     )
 
     commands.add_parser("run", help="run the Telegram bot with long polling")
@@ -34,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--year", type=int, required=True)
     export.add_argument("--department", help="部门名称; omit for the consolidated round workbook")
     export.add_argument(
-        "--output", "-o", help="file or directory to write (default: here); FILE.pdf writes a PDF"
+        "--output",
+        "-o",
+        help="file (.xlsx is added when missing; FILE.pdf writes a PDF) or directory to write"
+        " into (default: here)",
     )
 
     preview = commands.add_parser(
@@ -54,8 +61,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NoBootstrapTraceback(logging.Filter):
+    """PTB logs the failed start-up call (getMe) with its traceback before raising it; the CLI
+    reports that failure in one line, so the log keeps the message without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.module == "networkloop" and record.exc_info:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _run_bot(webhook: bool) -> int:
+    from telegram.error import TelegramError
+
+    from bot.settings import settings_or_exit
+    from bot.startup import run_bot
+
+    settings = settings_or_exit(require_token=True)
+    logging.getLogger("telegram.ext").addFilter(_NoBootstrapTraceback())
+    try:
+        return run_bot(settings, webhook=webhook)
+    except TelegramError as error:
+        assert settings.telegram_bot_token is not None
+        reason = str(error).replace(settings.telegram_bot_token.get_secret_value(), "<TOKEN>")
+        print(
+            f"无法连接 Telegram Bot API / Bot API unreachable: {reason}"
+            f"（{settings.telegram_api_base_url}；请检查网络、TELEGRAM_BOT_TOKEN "
+            "与 TELEGRAM_API_BASE_URL）",
+            file=sys.stderr,
+        )
+        return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from storage.db import DatabaseUnavailable
+
+    try:
+        return _command(args)
+    except DatabaseUnavailable as error:
+        print(f"数据库错误 / database error: {error}", file=sys.stderr)
+        return error.exit_code
+
+
+def _command(args: argparse.Namespace) -> int:
     from bot.settings import settings_or_exit
 
     if args.command == "chat":
@@ -63,9 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_terminal(settings_or_exit(), args.department, args.year, args.layout)
     if args.command in ("run", "webhook"):
-        from bot.startup import run_bot
-
-        return run_bot(settings_or_exit(require_token=True), webhook=args.command == "webhook")
+        return _run_bot(webhook=args.command == "webhook")
     if args.command == "db":
         from storage.db import upgrade
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,13 @@ from exports import department_workbook, render
 from exports.consolidated import consolidated_workbook
 from exports.importer import import_workbook
 from exports.names import consolidated_file_name, department_file_name
-from storage.db import Database
+from storage.db import Database, make_private_dir, write_private_file
 from storage.records import Department, Role, Round
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
 
 CLI_TELEGRAM_ID = 0  # the local command-line user, as in `jixiao chat`
+WORKBOOK_SUFFIX = ".xlsx"
+PDF_SUFFIX = ".pdf"  # -o FILE.pdf: the same tables printed as PDF
 
 
 def _fail(message: str) -> int:
@@ -37,11 +40,17 @@ def _round_and_department(
         return round_, department
 
 
-def _target(output: str | None, name: str) -> Path:
+def export_target(output: str | None, name: str) -> Path:
+    """Where `-o output` writes the workbook `name`: into `output` when it is a directory (or
+    ends with a slash), else at `output` with `.xlsx` added when it lacks it (or `.pdf`)."""
     if output is None:
         return Path(name)
-    path = Path(output)
-    return path / name if path.is_dir() else path
+    path = Path(output).expanduser()
+    if path.is_dir() or output.endswith(("/", os.sep)):
+        return path / name
+    if path.suffix.lower() not in (WORKBOOK_SUFFIX, PDF_SUFFIX):
+        path = path.with_name(path.name + WORKBOOK_SUFFIX)
+    return path
 
 
 def _workbook(
@@ -97,13 +106,18 @@ def export_command(
     database = Database(settings.effective_database_url)
     database.upgrade()
     try:
-        pdf = output is not None and output.lower().endswith(".pdf")
+        pdf = output is not None and output.lower().endswith(PDF_SUFFIX)
         made = _printed(database, year, department, pdf=pdf)
         if isinstance(made, str):
             return _fail(made)
         name, data = made
-        path = _target(output, name)
-        path.write_bytes(data)
+        path = export_target(output, name)
+        try:
+            if output is not None and output.endswith(("/", os.sep)):
+                make_private_dir(path.parent)
+            write_private_file(path, data)
+        except OSError as error:
+            return _fail(f"无法写入 {path}：{error.strerror or error}。例：-o ~/导出/")
         print(f"已导出：{path}")
         return 0
     finally:
@@ -127,7 +141,7 @@ def preview_command(
         pages = render.png_pages(pdf)
         for number, page in enumerate(pages, start=1):
             path = directory / f"{stem}-{number}.png"
-            path.write_bytes(page)
+            write_private_file(path, page)
             print(path)
         print(f"已生成 {len(pages)} 页预览：{directory}")
         return 0
@@ -165,7 +179,15 @@ def import_command(
             print("没有需要导入的变化。")
             return 0
         if not assume_yes:
-            answer = input("确认导入以上变化？(y/n) ").strip().lower()
+            if not sys.stdin.isatty():
+                return _fail(
+                    "没有终端可以确认导入，未做任何修改。核对以上变化后加 --yes 导入，"
+                    f"例：jixiao import {workbook} --year {year} --department {department} --yes"
+                )
+            try:
+                answer = input("确认导入以上变化？(y/n) ").strip().lower()
+            except (EOFError, KeyboardInterrupt):
+                answer = ""
             if answer not in ("y", "yes", "是"):
                 print("已取消，未做任何修改。")
                 return 0

@@ -24,6 +24,7 @@ STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", "查看填报进度"),
     ("export", "导出绩效目标表（Excel 和 PDF）"),
     ("preview", "以图片预览表格的打印效果"),
+    ("tableb", "查看表B（由各支出方向自动汇总）"),
     ("join", "使用邀请码加入"),
     ("help", "使用说明"),
 )
@@ -56,13 +57,15 @@ HELP_STAFF = (
     "/cancel 暂停，之后发送 /fill 从原处继续\n"
     "/status 查看本部门各表的填报进度\n"
     "/export 导出本部门的绩效目标表（Excel 工作簿和 PDF）\n"
-    "/preview 以图片查看表A、表B、各表C打印出来的样子"
+    "/preview 以图片查看表A、表B、各表C打印出来的样子\n"
+    "/tableb 查看表B 专项资金预算绩效目标汇总表（由各支出方向自动汇总）"
 )
 HELP_SUPERVISOR = (
     "📖 使用说明（审核人）\n"
     "/status 查看所管部门的填报进度\n"
     "/export 导出某个部门的绩效目标表（Excel 和 PDF）\n"
     "/preview 以图片查看某个部门各表的打印效果\n"
+    "/tableb 部门名称 查看该部门的表B（由各支出方向自动汇总）\n"
     "/invite 为所管部门生成填报人员邀请码"
 )
 HELP_ADMIN = (

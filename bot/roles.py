@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import TableKind
 from dialogs.engine import Engine
-from dialogs.loader import get_layout
+from dialogs.loader import get_layout, load_layouts
 from dialogs.parsing.text import has_invisible_characters
 from dialogs.state import FormStatus
 from storage.db import Database
@@ -230,16 +230,22 @@ class Directory:
             return RoundRepository(session).list_open()
 
     def create_round(self, actor: Actor, year: int, deadline: datetime, layout: str) -> Round:
-        """A new round, or the open one of that year and layout (a repeated press is no-op)."""
+        """A new round, or the open one of that year and layout (a repeated press is no-op).
+
+        Raises LayoutChoiceError for an unknown layout or one that disagrees with the year's
+        open round (see RoundRepository.open_round)."""
         if not actor.is_admin:
             raise PermissionError("only admins create rounds")
-        get_layout(layout)  # unknown layouts raise before anything is written
+        example = f"/newround {year} {deadline:%Y-%m-%d}，再选择 {{layout}} 版表样"
         with self.database.transaction() as session:
-            rounds = RoundRepository(session)
-            for existing in rounds.list_open():
-                if existing.year == year and existing.layout == layout:
-                    return existing
-            return rounds.create(year, layout, deadline, f"{year}年预算绩效目标填报")
+            return RoundRepository(session).open_round(
+                year,
+                layout,
+                deadline,
+                f"{year}年预算绩效目标填报",
+                known_layouts=load_layouts(),
+                example=example,
+            )
 
     def create_invite(self, actor: Actor, role: Role, department_id: int | None) -> Invite:
         if not actor.may_invite(role, department_id):

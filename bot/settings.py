@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+APP_NAME = "jixiao"
+SQLITE_FILE_NAME = "jixiao.sqlite3"
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
 
@@ -28,6 +31,12 @@ FRIENDLY_NAMES = {
 }
 
 
+def default_data_dir() -> Path:
+    """The user's data directory (platformdirs), as storage.db.default_data_dir; kept here so
+    that reading the settings does not import the database layer."""
+    return user_data_path(APP_NAME, appauthor=False)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -38,7 +47,9 @@ class Settings(BaseSettings):
     )
     telegram_api_base_url: str = Field(default=TELEGRAM_API, alias="TELEGRAM_API_BASE_URL")
     telegram_file_base_url: str = Field(default=TELEGRAM_FILES, alias="TELEGRAM_FILE_BASE_URL")
-    data_dir: Path = Field(default=Path("data"), alias="JIXIAO_DATA_DIR")
+    # The user's data directory (platformdirs: ~/.local/share/jixiao on Linux), so `jixiao chat`
+    # finds its data again from any working directory.
+    data_dir: Path = Field(default_factory=lambda: default_data_dir(), alias="JIXIAO_DATA_DIR")
     timezone: str = Field(default="Asia/Shanghai", alias="JIXIAO_TIMEZONE")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET_TOKEN")
@@ -85,6 +96,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: object) -> object:
+        if isinstance(value, str):
+            # An empty JIXIAO_DATA_DIR= means "not set", not the working directory.
+            return Path(value.strip()).expanduser() if value.strip() else default_data_dir()
+        return value.expanduser() if isinstance(value, Path) else value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -93,7 +112,7 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'jixiao.sqlite3').resolve()}"
+        return f"sqlite:///{(self.data_dir / SQLITE_FILE_NAME).resolve()}"
 
 
 class SettingsError(Exception):

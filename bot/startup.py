@@ -324,7 +324,6 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     except DefinitionError as error:
         return _fail("表样定义错误 / form definition error", str(error), 2)
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database(settings.effective_database_url)
     except (ArgumentError, ValueError) as error:
         return _fail("配置错误 / configuration error", f"DATABASE_URL: {error}", 2)

@@ -1,8 +1,10 @@
 """`jixiao chat`: the same engine and storage as the bot, in a terminal.
 
-Buttons become numbered choices; `:b` goes back, `:s` skips, `:r` reviews, `:m` returns to the
-menu, `:q` (or Ctrl-C) pauses. Every accepted answer is committed before the next prompt, so a
-later `jixiao chat` resumes at the same step.
+Everything that is not an answer starts with a colon, so typed text is always the answer: the
+buttons of a screen are `:1`, `:2`… (the menu's too), `:b` goes back, `:s` skips, `:r` reviews,
+`:t` shows table B, `:m` returns to the menu, `:q` (or Ctrl-C) pauses. At an amount or 权重 step
+`1` is the number 1, never a button. Every accepted answer is committed before the next prompt,
+so a later `jixiao chat` resumes at the same step.
 """
 
 from __future__ import annotations
@@ -19,18 +21,51 @@ from bot.service import FilingService, FormView
 from bot.settings import Settings
 from dialogs.actions import Action, ActionKind, Button, Prompt
 from dialogs.definition import TableKind
+from dialogs.layout_choice import LayoutChoiceError
 from dialogs.loader import DefinitionError, get_layout, load_layouts
-from storage.db import Database
+from exports.text import table_b_lines
+from storage.db import Database, describe_location
 from storage.records import Department, Role, Round, User
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
 
 TERMINAL_TELEGRAM_ID = 0  # the local terminal user; real Telegram ids are positive
+COLON = ":"
 SHORTCUTS = {
     ":b": Action(ActionKind.BACK),
     ":s": Action(ActionKind.SKIP),
     ":p": Action(ActionKind.SUBMIT),
 }
-HELP = "输入答案后回车；数字选择按钮；:b 上一步  :s 跳过  :r 预览  :p 提交  :m 菜单  :q 暂停退出"
+HELP = (
+    "直接输入答案后回车；选择按钮请输入冒号加编号（如 :1）；"
+    ":b 上一步  :s 跳过  :r 预览  :t 表B  :p 提交  :m 菜单  :q 暂停退出"
+)
+LAYOUT_EXAMPLE = "jixiao chat --year {year} --layout {{layout}}"
+
+
+def command_of(typed: str) -> str:
+    """`typed` as a command key when it is one (`:1`, `:b`; a full-width colon counts too),
+    else "" — then it is an answer, whatever it looks like."""
+    text = typed.strip()
+    if text.startswith("："):
+        text = COLON + text[1:]
+    return text.lower() if text.startswith(COLON) and len(text) > 1 else ""
+
+
+def button_key(number: int) -> str:
+    return f"{COLON}{number}"
+
+
+def button_line(labels: list[str]) -> str:
+    """How buttons look everywhere in the terminal: `[:1] 预览  [:2] 跳过`."""
+    return "  ".join(f"[{button_key(n)}] {label}" for n, label in enumerate(labels, start=1))
+
+
+def pressed(command: str, count: int) -> int | None:
+    """The 0-based index of the button `command` (`:2` -> 1), if it names one of `count`."""
+    digits = command[1:]
+    if command.startswith(COLON) and digits.isdigit() and 1 <= int(digits) <= count:
+        return int(digits) - 1
+    return None
 
 
 class Pause(Exception):
@@ -69,7 +104,7 @@ class Terminal:
     def menu(self) -> FormView | None:
         forms = self.service.forms_of(self.department.id, self.round.id)
         layout = get_layout(self.round.layout)
-        options: list[tuple[str, Callable[[], FormView]]] = []
+        options: list[tuple[str, Callable[[], FormView | None]]] = []
         table_a = next((f for f in forms if f.kind is TableKind.A), None)
         status = f"（{table_a.status.label}）" if table_a else "（未开始）"
         options.append(
@@ -92,20 +127,24 @@ class Terminal:
                 lambda: self.service.new_direction(self.department.id, self.round.id, self.user.id),
             )
         )
-        self.say(f"\n== {self.department.name} · {self.round.year}年 ==")
+        options.append((f"查看表B {layout.summary.name}（由各支出方向汇总）", self._table_b))
+        self.say(f"\n== {self.department.name} · {self.round.year}年（{layout.key} 版表样）==")
         earlier = None if forms else self.carry.offer(self.department.id, self.round.id)
         if earlier is not None:
             self.say(messages.CARRY_OVER_HINT.format(year=earlier))
             options.append((messages.CARRY_OVER_BUTTON.format(year=earlier), self.start_carried))
         for number, (label, _) in enumerate(options, start=1):
-            self.say(f"  {number}. {label}")
-        self.say("  q. 退出")
-        choice = self.ask("请选择：").strip()
-        if choice.lower() in ("q", ":q"):
+            self.say(f"  [{button_key(number)}] {label}")
+        self.say("  [:q] 退出")
+        command = command_of(self.ask("请选择："))
+        if command == ":q":
             raise Pause
-        if choice.isdigit() and 1 <= int(choice) <= len(options):
-            return options[int(choice) - 1][1]()
-        self.say("请输入菜单中的数字。")
+        if command == ":t":
+            return self._table_b()
+        index = pressed(command, len(options))
+        if index is not None:
+            return options[index][1]()
+        self.say(f"请输入菜单中的编号，例：{button_key(1)}")
         return None
 
     def start_carried(self) -> FormView | None:
@@ -118,6 +157,15 @@ class Terminal:
             self.say(messages.CARRY_OVER_ASKED.format(labels="、".join(carried.not_copied)))
         self.say(messages.CARRY_OVER_YEAR_NOTE.format(year=carried.from_year))
         return self.service.open_form(carried.first_form_id, self.user.id)
+
+    def _table_b(self) -> None:
+        """表B as the export will print it (computed from the C tables, never typed)."""
+        filing = self.service.department_filing(self.department.id, self.round.id)
+        self.say()
+        for line in table_b_lines(filing):
+            self.say(line)
+        if not filing.directions:
+            self.say("（还没有支出方向：新增支出方向后，表B 自动汇总。）")
 
     # --- one form --------------------------------------------------------------------------
 
@@ -135,7 +183,7 @@ class Terminal:
             self.say(prompt.hint)
         buttons = [*prompt.buttons, *prompt.row_buttons]
         if buttons:
-            self.say("  " + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(buttons, start=1)))
+            self.say("  " + button_line([b.label for b in buttons]))
         return buttons
 
     def review(self, form_id: int) -> None:
@@ -169,15 +217,21 @@ class Terminal:
         while True:
             buttons = self.show(view.prompt)
             raw = self.ask("> ")
-            command = raw.strip()
-            if command in (":q", "：q"):
+            command = command_of(raw)
+            if command == ":q":
                 raise Pause
-            if command in (":m", "：m"):
+            if command == ":m":
                 return
-            if command in (":r", "：r"):
+            if command == ":r":
                 self.review(form_id)
                 continue
+            if command == ":t":
+                self._table_b()
+                continue
             action = self._action(command, raw, buttons)
+            if action is None:
+                self.say(f"没有“{raw.strip()}”这个选项。{HELP}")
+                continue
             if action.kind is ActionKind.REVIEW:
                 self.review(form_id)
                 continue
@@ -199,18 +253,28 @@ class Terminal:
                 self.say(f"本表状态：{view.form.status.label}。")
                 return
 
-    def _action(self, command: str, raw: str, buttons: list[Button]) -> Action:
+    @staticmethod
+    def _action(command: str, raw: str, buttons: list[Button]) -> Action | None:
+        """What the typed line means: a shortcut, a button, or (anything without a leading
+        colon) the answer itself; None for an unknown colon command."""
+        if not command:
+            return Action(ActionKind.ANSWER, text=raw)
         if command in SHORTCUTS:
             return SHORTCUTS[command]
-        if command.isdigit() and 1 <= int(command) <= len(buttons):
-            return buttons[int(command) - 1].action
-        return Action(ActionKind.ANSWER, text=raw)
+        index = pressed(command, len(buttons))
+        return buttons[index].action if index is not None else None
 
     def run(self) -> None:
         while True:
             view = self.menu()
             if view is not None:
                 self.fill(view)
+
+
+def _year_of_open_round(database: Database) -> int | None:
+    with database.transaction() as session:
+        rounds = RoundRepository(session).list_open()
+        return rounds[0].year if rounds else None
 
 
 def _setup(
@@ -220,21 +284,27 @@ def _setup(
     year: int | None,
     layout: str | None,
 ) -> tuple[User, Department, Round]:
+    """The terminal user, their department and the round; raises LayoutChoiceError before
+    anything is written when `layout` is unknown or disagrees with the year's round."""
+    while not department_name:
+        department_name = read("部门名称：").strip()[:50]
+    if year is None:
+        year = _year_of_open_round(database)
+    while year is None:
+        text = read("年度（例：2024）：").strip()
+        year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
     with database.transaction() as session:
+        deadline = datetime(year, 12, 31, 16, 0).astimezone()
+        round_ = RoundRepository(session).open_round(
+            year,
+            layout,
+            deadline,
+            f"{year}年预算绩效目标填报",
+            known_layouts=load_layouts(),
+            example=LAYOUT_EXAMPLE.format(year=year),
+        )
         departments = DepartmentRepository(session)
-        while not department_name:
-            department_name = read("部门名称：").strip()[:50]
         department = departments.by_name(department_name) or departments.create(department_name)
-        rounds = RoundRepository(session)
-        round_ = next((r for r in rounds.list_open() if year is None or r.year == year), None)
-        if round_ is None:
-            while year is None:
-                text = read("年度（例：2021）：").strip()
-                year = int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
-            known = sorted(load_layouts())
-            chosen = layout if layout in known else ("2021" if "2021" in known else known[0])
-            deadline = datetime(year, 12, 31, 16, 0).astimezone()
-            round_ = rounds.create(year, chosen, deadline, f"{year}年预算绩效目标填报")
         users = UserRepository(session)
         user = users.upsert(
             TERMINAL_TELEGRAM_ID, "终端用户", role=Role.STAFF, department_id=department.id
@@ -252,17 +322,22 @@ def run_terminal(
     read: Callable[[str], str] = input,
     out: TextIO = sys.stdout,
 ) -> int:
+    """Exit code 0 after a pause; 2 when the layout or the form definitions stop the start.
+    A database that cannot be used raises DatabaseUnavailable (the CLI prints it)."""
     try:
         load_layouts()  # a broken form definition stops here, not at a user's later step
     except DefinitionError as error:
         print(f"表样定义错误 / form definition error: {error}", file=out)
         return 2
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.effective_database_url)
-    database.upgrade()
     try:
+        database.upgrade()
+        print(f"数据库：{describe_location(database.url)}", file=out)
         user, dept, round_ = _setup(database, read, department, year, layout)
         Terminal(FilingService(database), user, dept, round_, read, out).run()
+    except LayoutChoiceError as error:
+        print(f"表样错误：{error.problem.message}", file=sys.stderr)
+        return 2
     except (Pause, EOFError, KeyboardInterrupt):
         print("\n已暂停，所有已确认的答案都已保存。再次运行 jixiao chat 即可继续。", file=out)
     finally:

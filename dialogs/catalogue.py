@@ -69,6 +69,9 @@ class Code(StrEnum):
     # --- fidelity (issue 11) ---------------------------------------------------------------
     INDICATOR_VALUE_NOT_APPLICABLE = "indicator_value_not_applicable"
     INDICATOR_ROW_NOT_APPLICABLE = "indicator_row_not_applicable"
+    # --- a round's layout (branch terminal) -------------------------------------------------------
+    LAYOUT_UNKNOWN = "layout_unknown"
+    LAYOUT_CONFLICT = "layout_conflict"
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,15 @@ CATALOGUE: Mapping[Code, Entry] = {
         E,
         "指标值不能写“{text}”。「{level2}」已有其他三级指标：如本条不需要，请回到本项列表删除本条；"
         "否则请输入目标值。例：{example}",
+    ),
+    # --- a round's layout (branch terminal) -------------------------------------------------------
+    Code.LAYOUT_UNKNOWN: Entry(
+        E, "没有“{text}”版表样，可选表样：{known}；{year}年填报轮次{round_layout}。例：{example}"
+    ),
+    Code.LAYOUT_CONFLICT: Entry(
+        E,
+        "{year}年填报轮次已是 {round_layout} 版表样，不能改用 {text} 版（可选表样：{known}）。"
+        "例：{example}",
     ),
 }
 

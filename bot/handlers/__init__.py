@@ -13,7 +13,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.handlers import admin, export, fill, imports, printed, review, start, status
+from bot.handlers import (
+    admin,
+    export,
+    fill,
+    imports,
+    printed,
+    review,
+    start,
+    status,
+    table_b,
+)
 from bot.handlers.common import BotApplication, BotContext
 from bot.keyboards import (
     Callback,
@@ -53,6 +63,7 @@ COMMANDS: dict[str, Handler] = {
     "status": status.status_command,
     "export": export.export_command,
     "preview": printed.preview_command,
+    "tableb": table_b.table_b_command,
     "admin": admin.admin_command,
     "invite": admin.invite_command,
     "newdept": admin.newdept_command,

@@ -17,6 +17,7 @@ from bot.handlers.common import BotContext, command_args, drop_keyboard, in_thre
 from bot.keyboards import InvitePress, RoundPress, button, decode, markup
 from bot.render import Line
 from bot.roles import INVITE_DAYS, Actor, RefusedText
+from dialogs.layout_choice import LayoutChoiceError, default_layout
 from dialogs.loader import load_layouts
 from storage.records import AlreadyExistsError, Invite, Role
 
@@ -96,10 +97,14 @@ async def newround_command(update: Update, context: BotContext) -> None:
         await say(update, context, [USAGE_NEWROUND])
         return
     layouts = sorted(load_layouts())
+    default = default_layout(year, layouts)
     keyboard = markup(
         [[button(f"{key} 版表样", RoundPress(year, deadline, key)) for key in layouts]]
     )
-    question = f"{year}年填报轮次，截止 {deadline:%Y-%m-%d}。请选择表样："
+    question = (
+        f"{year}年填报轮次，截止 {deadline:%Y-%m-%d}。"
+        f"请选择表样（{year}年默认 {default} 版）："
+    )
     await say(update, context, [question], keyboard)
 
 
@@ -115,9 +120,14 @@ async def round_press(update: Update, context: BotContext) -> None:
         return
     zone = ZoneInfo(context.deps.settings.timezone)
     deadline = datetime.combine(press.deadline, time(23, 59), tzinfo=zone)
-    created = await in_thread(
-        context.deps.directory.create_round, actor, press.year, deadline, press.layout
-    )
+    try:
+        created = await in_thread(
+            context.deps.directory.create_round, actor, press.year, deadline, press.layout
+        )
+    except LayoutChoiceError as error:
+        await drop_keyboard(query)
+        await say(update, context, [error.problem.message])
+        return
     await drop_keyboard(query)
     await say(
         update,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dialogs.layout_choice import choose_layout
 from storage.models import RoundRow
 from storage.records import NotFoundError, ReminderPolicy, Round
 from storage.repos._sql import now_or, rowcount
@@ -84,6 +86,33 @@ class RoundRepository:
         self.session.add(row)
         self.session.flush()
         return _round(row)
+
+    def open_round(
+        self,
+        year: int,
+        requested_layout: str | None,
+        deadline: datetime,
+        title: str,
+        *,
+        known_layouts: Iterable[str],
+        example: str,
+    ) -> Round:
+        """The open round of `year`, created with its layout decided now if there is none.
+
+        The one rule for every channel that creates rounds (dialogs.layout_choice): an unknown
+        layout, or one that disagrees with the year's open round, raises LayoutChoiceError
+        before anything is written; no layout means the year's default."""
+        of_year = [r for r in self.list_open() if r.year == year]
+        same = next((r for r in of_year if r.layout == requested_layout), None)
+        if same is not None:
+            return same
+        existing = of_year[0].layout if of_year else None
+        layout = choose_layout(
+            year, requested_layout, existing, known_layouts, example=example
+        )
+        if of_year:
+            return of_year[0]
+        return self.create(year, layout, deadline, title)
 
     def get(self, round_id: int) -> Round | None:
         row = self.session.get(RoundRow, round_id, populate_existing=True)

@@ -354,6 +354,30 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "/tableb",
+        "text",
+        text("/tableb"),
+        everyone(
+            staff_x=yes("表B", X),
+            staff_y=yes("表B", Y),
+            supervisor_x=yes("表B", X),
+            district=yes("用法：/tableb"),
+            admin=yes("用法：/tableb"),
+        ),
+    ),
+    Case(
+        "/tableb another department",
+        "text",
+        text(f"/tableb {Y}"),
+        everyone(
+            staff_x=no("用法：/tableb"),
+            staff_y=yes("表B", Y),
+            supervisor_x=no("用法：/tableb"),
+            district=yes("表B", Y),
+            admin=yes("表B", Y),
+        ),
+    ),
+    Case(
         "/admin",
         "text",
         text("/admin"),

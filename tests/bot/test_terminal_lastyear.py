@@ -28,8 +28,8 @@ def _run(tmp_path: Path, department: str, typed: list[str]) -> tuple[str, Databa
 
 
 def test_terminal_starts_from_last_year_and_updates_the_old_year(tmp_path: Path) -> None:
-    # menu: 1 table A, 2 new direction, 3 start from 2021; then review, update, pause
-    shown, database = _run(tmp_path, DEPT, ["3", ":r", "y", ":q"])
+    # menu: 1 table A, 2 new direction, 3 table B, 4 start from 2021; review, update, pause
+    shown, database = _run(tmp_path, DEPT, [":4", ":r", "y", ":q"])
     assert "你部门在2021年填报过" in shown
     assert "已从2021年的填报复制 2 张表" in shown
     assert "请输入「资金总额」" in shown
@@ -42,6 +42,6 @@ def test_terminal_starts_from_last_year_and_updates_the_old_year(tmp_path: Path)
 
 
 def test_terminal_does_not_offer_it_to_a_department_that_never_filed(tmp_path: Path) -> None:
-    shown, database = _run(tmp_path, NEWCOMER, ["q"])
+    shown, database = _run(tmp_path, NEWCOMER, [":q"])
     assert "填报过" not in shown and "年的填报开始" not in shown
     database.dispose()

@@ -11,14 +11,24 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from dialogs.definition import TableKind
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database, database_url, make_engine, normalise_url
+from storage.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    database_url,
+    default_data_dir,
+    make_engine,
+    normalise_url,
+)
 from storage.models import DepartmentRow, IndicatorRowRow
 from storage.repos import DepartmentRepository, FormRepository
 from tests.support.db import NOW, seed_context
 
 
 def test_database_url_defaults_to_a_sqlite_file() -> None:
-    assert database_url({}).render_as_string() == "sqlite:///data/jixiao.sqlite3"
+    home = default_data_dir() / "jixiao.sqlite3"
+    assert database_url({}).render_as_string() == f"sqlite:///{home.resolve()}"
+    mine = database_url({"JIXIAO_DATA_DIR": "/srv/jx", "DATABASE_URL": " "})
+    assert mine.render_as_string() == "sqlite:////srv/jx/jixiao.sqlite3"
     url = database_url({"DATABASE_URL": "postgres://u:p%40ss@h:5432/jx"})
     assert url.drivername == "postgresql+psycopg"
     assert url.password == "p@ss"
