@@ -3,6 +3,13 @@
 from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.chat import ChatSession, ChatSessionRepository
 from storage.repos.forms import FormRepository
+from storage.repos.pending import (
+    Expired,
+    ImportWait,
+    PendingInputRepository,
+    PlannedForm,
+    ReturnCommentWait,
+)
 from storage.repos.people import DepartmentRepository, InviteRepository, UserRepository
 from storage.repos.reminders import ReminderLogRepository
 from storage.repos.rounds import RoundRepository
@@ -13,9 +20,14 @@ __all__ = [
     "ChatSession",
     "ChatSessionRepository",
     "DepartmentRepository",
+    "Expired",
     "FormRepository",
+    "ImportWait",
     "InviteRepository",
+    "PendingInputRepository",
+    "PlannedForm",
     "ReminderLogRepository",
+    "ReturnCommentWait",
     "RoundRepository",
     "UserRepository",
 ]
