@@ -54,7 +54,8 @@ async def _read(
     context: BotContext, data: bytes, round_: Round, department: Department
 ) -> DepartmentFiling | list[ImportProblem]:
     async with _slots(context):
-XX
+        layout = get_layout(round_.layout)
+        return await read_bounded_async(data, layout, department.name, round_.year)
 
 
 def _problem_lines(problems: list[ImportProblem]) -> list[str]:
