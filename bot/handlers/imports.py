@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
 from telegram import Update
 
 from bot import messages
