@@ -44,8 +44,8 @@ _ROOT = Path(__file__).resolve().parent.parent  # so the child imports this very
 
 @dataclass(frozen=True)
 class Budget:
-    seconds: float = 20.0  # wall clock, from start to result
-    cpu_seconds: int = 15
+    seconds: float = 15.0  # wall clock, from start to result
+    cpu_seconds: int = 10
     memory_bytes: int = 512 * 2**20  # address space of the child (a normal read needs < 100 MB)
 
     def describe(self) -> str:

@@ -318,8 +318,9 @@ def _title_of(sheet: _Sheet) -> str:
 # --- bounding the work: checked before anything is parsed --------------------------------------
 
 MAX_FILE_BYTES = 5 * 2**20  # official workbooks are a few dozen KB
-MAX_PART_BYTES = 10 * 2**20  # one part of the archive, uncompressed
-MAX_ARCHIVE_BYTES = 40 * 2**20  # every part together, uncompressed
+# An official workbook unpacks to about 15 KB per sheet; reading 4 MB of XML takes seconds.
+MAX_PART_BYTES = 4 * 2**20  # one part of the archive, uncompressed
+MAX_ARCHIVE_BYTES = 16 * 2**20  # every part together, uncompressed
 MAX_PARTS = 1000
 MAX_SHEETS = 100
 MAX_MERGES = 5000
@@ -504,6 +505,8 @@ def _load(data: bytes, limits: SheetLimits) -> list[_Sheet]:
     check_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except MemoryError:
+        raise  # the reader's budget, reported as such by exports.import_worker
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
         raise _not_workbook(f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）") from None
     try:
@@ -515,7 +518,7 @@ def _load(data: bytes, limits: SheetLimits) -> list[_Sheet]:
         for ws in sheets:
             try:
                 read.append(_read_sheet(workbook, ws, limits))
-            except WorkbookRefused:
+            except (WorkbookRefused, MemoryError):
                 raise
             except Exception as error:  # a damaged sheet part
                 raise _not_workbook(

@@ -38,13 +38,15 @@ def small_workbook(title: str = "2021年部门整体支出绩效目标表") -> b
 
 
 def replace_part(data: bytes, name: str, content: bytes) -> bytes:
-    """The xlsx `data` with part `name` replaced by `content`."""
+    """The xlsx `data` with part `name` replaced by `content` (added if it is not there)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             body = content if info.filename == name else source.read(info.filename)
             target.writestr(info.filename, body)
+        if name not in source.namelist():
+            target.writestr(name, content)
     return buffer.getvalue()
 
 
@@ -164,3 +166,24 @@ def zip_without_workbook() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("说明.txt", "不是工作簿")
     return buffer.getvalue()
+
+
+def many_shared_strings(count: int = 150_000) -> bytes:
+    """A workbook within every size limit whose shared-strings part holds `count` distinct
+    strings (all read into memory when the workbook is opened): costly, but legal."""
+    items = "".join(f"<si><t>第{number}项绩效指标说明文字</t></si>" for number in range(count))
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{count}" uniqueCount="{count}">{items}</sst>'
+    )
+    base = small_workbook()
+    types = zipfile.ZipFile(io.BytesIO(base)).read("[Content_Types].xml").decode()
+    shared = (
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" />'
+    )
+    with_types = replace_part(
+        base, "[Content_Types].xml", types.replace("</Types>", shared + "</Types>").encode()
+    )
+    return replace_part(with_types, "xl/sharedStrings.xml", xml.encode())
