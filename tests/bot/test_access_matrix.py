@@ -197,7 +197,8 @@ def snapshot(database: Database) -> dict[str, object]:
         counts = {
             table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables
-            if table.name not in ("chat_sessions", "alembic_version")
+            # conversation state, not data: where a user is, what they are asked to confirm
+            if table.name not in ("chat_sessions", "pending_inputs", "alembic_version")
         }
         table = Base.metadata.tables["forms"]
         forms = session.execute(select(table.c.id, table.c.version, table.c.status)).all()
