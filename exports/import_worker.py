@@ -16,6 +16,7 @@ junk is refused without starting a process.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import Layout
@@ -90,7 +92,21 @@ def _precheck(source: bytes | Path) -> bytes | list[ImportProblem]:
         check_archive(data)
     except WorkbookRefused as refused:
         return [refused.problem]
+    except OSError as error:  # the file cannot be read
+        detail = f"无法读取文件（{error.strerror or type(error).__name__}）"
+        problem = Problem(Code.IMPORT_NOT_WORKBOOK, {"detail": detail})
+        return [ImportProblem("工作簿", "", problem.message, problem.code)]
     return data
+
+
+class _ResultUnpickler(pickle.Unpickler):
+    """Only the types a read can produce: the child parses untrusted bytes, so even its
+    answer is not trusted to name arbitrary callables."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("dialogs.") or module in ("exports.importer", "decimal"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a result type")
 
 
 def _result(
@@ -107,7 +123,11 @@ def _result(
             "import worker ended with %s: %s", returncode, stderr.decode(errors="replace")[-500:]
         )
         return _too_costly(budget)
-    outcome = pickle.loads(stdout)  # noqa: S301 - our own child's answer
+    try:
+        outcome = _ResultUnpickler(io.BytesIO(stdout)).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as error:
+        _LOGGER.warning("import worker answered something unexpected: %s", error)
+        return _too_costly(budget)
     if outcome[0] == "problems":
         return list(outcome[1])
     _, table_a, directions = outcome
@@ -142,6 +162,9 @@ def read_bounded(
         )
     except subprocess.TimeoutExpired:
         return _too_costly(budget)
+    except OSError as error:  # the child could not be started
+        _LOGGER.warning("import worker did not start: %s", error)
+        return _too_costly(budget)
     return _result(done.returncode, done.stdout, done.stderr, layout, department, year, budget)
 
 
@@ -156,13 +179,17 @@ async def read_bounded_async(
     checked = _precheck(source)
     if isinstance(checked, list):
         return checked
-    process = await asyncio.create_subprocess_exec(
-        *_command(),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=_environment(),
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *_command(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_environment(),
+        )
+    except OSError as error:  # the child could not be started
+        _LOGGER.warning("import worker did not start: %s", error)
+        return _too_costly(budget)
     request = _request(checked, layout, department, year, budget)
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(request), budget.seconds)
