@@ -1,4 +1,4 @@
-"""`python -m bench throughput|export|reminders [options]`: run one benchmark, print its
+"""`python -m bench throughput|export|reminders|imports [options]`: run one benchmark, print its
 figures and record them in BENCHMARKS.md."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ BENCHES = {
     "throughput": "bench.throughput",
     "export": "bench.export",
     "reminders": "bench.reminders",
+    "imports": "bench.imports",  # branch imports
 }
 
 

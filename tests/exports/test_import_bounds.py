@@ -192,7 +192,7 @@ def test_the_child_reads_what_the_importer_reads(layout_key: str) -> None:
     layout = get_layout(layout_key)
     data = own_workbook(layout_key)
     direct = import_workbook(data, layout, DEPARTMENT, YEAR)
-    bounded = read_bounded(data, layout, DEPARTMENT, YEAR)
+    bounded = read_bounded(data, layout, DEPARTMENT, YEAR, Budget(seconds=120))
     assert isinstance(direct, DepartmentFiling) and bounded == direct
 
 
