@@ -14,12 +14,15 @@ upload.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot import messages
-from bot.handlers.common import BotContext, drop_keyboard, in_thread, say
+from bot.handlers.common import BotContext, chat_id_of, drop_keyboard, in_thread, say
 from bot.imports import FormsLocked, ImportPlan, ImportService, PlanOutdated
 from bot.keyboards import ImportPress, button, decode, markup
 from dialogs.catalogue import Code, Problem
@@ -122,6 +125,8 @@ async def document_received(update: Update, context: BotContext) -> None:
     assert department is not None
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
+    with contextlib.suppress(TelegramError):  # reading takes a second or two: show we are at it
+        await context.bot.send_chat_action(chat_id_of(update), ChatAction.TYPING)
     result = await _read(context, data, round_, department)
     if isinstance(result, list):
         await say(update, context, _problem_lines(result))
