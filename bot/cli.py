@@ -1,4 +1,4 @@
-"""`jixiao` console script: chat, run, webhook, db upgrade, export, import.
+"""`jixiao` console script: chat, run, webhook, db upgrade, export, preview, import.
 
 Heavy imports happen inside each command, so `jixiao --help` and a settings error stay fast.
 """
@@ -33,7 +33,16 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a department's or a round's workbook")
     export.add_argument("--year", type=int, required=True)
     export.add_argument("--department", help="部门名称; omit for the consolidated round workbook")
-    export.add_argument("--output", "-o", help="file or directory to write (default: here)")
+    export.add_argument(
+        "--output", "-o", help="file or directory to write (default: here); FILE.pdf writes a PDF"
+    )
+
+    preview = commands.add_parser(
+        "preview", help="write the printed pages of a department's or a round's tables as PNGs"
+    )
+    preview.add_argument("--year", type=int, required=True)
+    preview.add_argument("--department", help="部门名称; omit for the whole round")
+    preview.add_argument("--output", "-o", required=True, help="directory for the PNG pages")
 
     imported = commands.add_parser(
         "import", help="read a filled workbook into a department's draft"
@@ -67,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.files import export_command
 
         return export_command(settings_or_exit(), args.year, args.department, args.output)
+    if args.command == "preview":
+        from bot.files import preview_command
+
+        return preview_command(settings_or_exit(), args.year, args.department, args.output)
     if args.command == "import":
         from bot.files import import_command
 

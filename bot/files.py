@@ -9,7 +9,7 @@ from bot.imports import FormsLocked, ImportService, PlanOutdated
 from bot.service import FilingService
 from bot.settings import Settings
 from dialogs.loader import get_layout
-from exports import department_workbook
+from exports import department_workbook, render
 from exports.consolidated import consolidated_workbook
 from exports.import_worker import read_bounded
 from exports.importer import ImportProblem
@@ -44,25 +44,62 @@ def _target(output: str | None, name: str) -> Path:
     return path / name if path.is_dir() else path
 
 
+def _workbook(
+    database: Database, year: int, department: str | None
+) -> tuple[str, bytes] | str:
+    """The department's (or, without one, the round's) file name and workbook; or what is
+    wrong, as the line to print."""
+    round_, dept = _round_and_department(database, year, department)
+    if round_ is None:
+        return f"没有 {year} 年的填报轮次。"
+    service = FilingService(database)
+    if department is not None:
+        if dept is None:
+            return f"没有名为“{department}”的部门。"
+        filing = service.department_filing(dept.id, round_.id)
+        return department_file_name(year, dept.name), department_workbook(filing)
+    filings = service.round_filings(round_.id)
+    layout = get_layout(round_.layout)
+    return consolidated_file_name(year), consolidated_workbook(layout, filings)
+
+
+def _printable(data: bytes, count: int) -> bytes | str:
+    """The workbook as PDF, or why it cannot be made here."""
+    reason = render.missing()
+    if reason is not None:
+        return f"无法生成 PDF：{reason}"
+    print("正在用 LibreOffice 生成 PDF…", file=sys.stderr)
+    try:
+        return render.pdf_bytes(data, render.TIMEOUT_SECONDS + 2.0 * count)
+    except render.RenderError as error:
+        return f"生成 PDF 失败：{error}"
+
+
+def _printed(
+    database: Database, year: int, department: str | None, *, pdf: bool
+) -> tuple[str, bytes] | str:
+    """The file name and the workbook (or its PDF); or what is wrong, as the line to print."""
+    made = _workbook(database, year, department)
+    if isinstance(made, str) or not pdf:
+        return made
+    name, data = made
+    printed = _printable(data, 1 if department else _departments(database))
+    return printed if isinstance(printed, str) else (name, printed)
+
+
 def export_command(
     settings: Settings, year: int, department: str | None, output: str | None
 ) -> int:
+    """The workbook, or its PDF when the output file ends in .pdf."""
     database = Database(settings.effective_database_url)
     database.upgrade()
     try:
-        round_, dept = _round_and_department(database, year, department)
-        if round_ is None:
-            return _fail(f"没有 {year} 年的填报轮次。")
-        service = FilingService(database)
-        if department is not None:
-            if dept is None:
-                return _fail(f"没有名为“{department}”的部门。")
-            data = department_workbook(service.department_filing(dept.id, round_.id))
-            path = _target(output, department_file_name(year, dept.name))
-        else:
-            filings = service.round_filings(round_.id)
-            data = consolidated_workbook(get_layout(round_.layout), filings)
-            path = _target(output, consolidated_file_name(year))
+        pdf = output is not None and output.lower().endswith(".pdf")
+        made = _printed(database, year, department, pdf=pdf)
+        if isinstance(made, str):
+            return _fail(made)
+        name, data = made
+        path = _target(output, name)
         path.write_bytes(data)
         print(f"已导出：{path}")
         return 0
@@ -70,6 +107,34 @@ def export_command(
         database.dispose()
 
 
+def preview_command(
+    settings: Settings, year: int, department: str | None, output: str
+) -> int:
+    """One PNG per printed page of the department's (or the round's) tables, in `output`."""
+    database = Database(settings.effective_database_url)
+    database.upgrade()
+    try:
+        made = _printed(database, year, department, pdf=True)
+        if isinstance(made, str):
+            return _fail(made)
+        name, pdf = made
+        directory = Path(output)
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = Path(name).stem
+        pages = render.png_pages(pdf)
+        for number, page in enumerate(pages, start=1):
+            path = directory / f"{stem}-{number}.png"
+            path.write_bytes(page)
+            print(path)
+        print(f"已生成 {len(pages)} 页预览：{directory}")
+        return 0
+    finally:
+        database.dispose()
+
+
+def _departments(database: Database) -> int:
+    with database.transaction() as session:
+        return len(DepartmentRepository(session).list_all())
 def _print_problems(problems: list[ImportProblem]) -> None:
     if len(problems) == 1 and problems[0].code is not None:  # the whole file was refused
         print(f"无法导入（未做任何修改）：{problems[0].message}", file=sys.stderr)

@@ -44,6 +44,7 @@ class FormOp(StrEnum):
     REVIEW = "r"
     SUBMIT = "u"
     CONFIRM = "c"
+    UPDATE_YEAR = "y"  # texts copied from last year: their old year made this round's
 
 
 class MenuOp(StrEnum):
@@ -52,6 +53,7 @@ class MenuOp(StrEnum):
     NEW = "n"
     PAUSE = "p"
     MENU = "m"
+    CARRY_OVER = "y"  # start this round from the department's earlier filing
 
 
 ROLE_CODES: dict[Role, str] = {
@@ -113,6 +115,14 @@ class ImportPress:
     apply: bool
 
 
+@dataclass(frozen=True)
+class PreviewPress:
+    """Preview a department's tables: `table` None = choose the table, else its sheet index."""
+
+    department_id: int
+    table: int | None = None
+
+
 Callback = (
     StepPress
     | JumpPress
@@ -122,6 +132,7 @@ Callback = (
     | InvitePress
     | RoundPress
     | ImportPress
+    | PreviewPress
 )
 
 _NUMBER = r"(0|[1-9][0-9]{0,11})"
@@ -130,12 +141,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("s", rf"s:{_NUMBER}:{_NUMBER}:([0-9]{{1,3}})"),
         ("j", rf"j:{_NUMBER}:{_NUMBER}:([A-Za-z0-9_.:!-]{{1,48}})"),
-        ("f", rf"([ruc]):{_NUMBER}:{_NUMBER}"),
-        ("m", rf"m:([acnpm])(?::{_NUMBER})?"),
+        ("f", rf"([rucy]):{_NUMBER}:{_NUMBER}"),
+        ("m", rf"m:([acnpmy])(?::{_NUMBER})?"),
         ("e", rf"e:{_NUMBER}"),
         ("i", rf"i:([sdt])(?::{_NUMBER})?"),
         ("n", r"n:([0-9]{4}):([0-9]{8}):([A-Za-z0-9_-]{1,16})"),
         ("x", r"x:([01])"),
+        ("v", rf"v:{_NUMBER}(?::([0-9]{{1,3}}))?"),
     )
 )
 
@@ -158,6 +170,8 @@ def encode(callback: Callback) -> str:
             data = f"n:{year}:{deadline:%Y%m%d}:{layout}"
         case ImportPress(apply):
             data = f"x:{int(apply)}"
+        case PreviewPress(department_id, table):
+            data = f"v:{department_id}" + ("" if table is None else f":{table}")
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -189,6 +203,8 @@ def decode(data: str | None) -> Callback | None:
             return InvitePress(role, int(g[1]) or None, create=True)
         if kind == "x":
             return ImportPress(g[0] == "1")
+        if kind == "v":
+            return PreviewPress(int(g[0]), None if g[1] is None else int(g[1]))
         try:
             deadline = date(int(g[1][:4]), int(g[1][4:6]), int(g[1][6:]))
         except ValueError:

@@ -22,7 +22,8 @@ STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("submit", "提交当前表格"),
     ("cancel", "暂停填写（已填内容不会丢失）"),
     ("status", "查看填报进度"),
-    ("export", "导出 Excel 绩效目标表"),
+    ("export", "导出绩效目标表（Excel 和 PDF）"),
+    ("preview", "以图片预览表格的打印效果"),
     ("join", "使用邀请码加入"),
     ("help", "使用说明"),
 )
@@ -54,12 +55,14 @@ HELP_STAFF = (
     "/submit 提交当前表格\n"
     "/cancel 暂停，之后发送 /fill 从原处继续\n"
     "/status 查看本部门各表的填报进度\n"
-    "/export 导出本部门的 Excel 绩效目标表"
+    "/export 导出本部门的绩效目标表（Excel 工作簿和 PDF）\n"
+    "/preview 以图片查看表A、表B、各表C打印出来的样子"
 )
 HELP_SUPERVISOR = (
     "📖 使用说明（审核人）\n"
     "/status 查看所管部门的填报进度\n"
-    "/export 导出某个部门的 Excel 绩效目标表\n"
+    "/export 导出某个部门的绩效目标表（Excel 和 PDF）\n"
+    "/preview 以图片查看某个部门各表的打印效果\n"
     "/invite 为所管部门生成填报人员邀请码"
 )
 HELP_ADMIN = (
@@ -90,3 +93,34 @@ REDEEM_FAILURES = {
     "expired": "这个邀请码已过期，请向审核人或管理员索取新的邀请码。",
 }
 ADMIN_CANNOT_JOIN = "你是管理员，无需使用邀请码。"
+
+# --- printed tables: PDF and pictures (LibreOffice) ---
+PREVIEW_CHOOSE_DEPARTMENT = "请选择要预览的部门："
+PREVIEW_CHOOSE_TABLE = "{department} · 请选择要预览的表格（按打印效果显示为图片）："
+PREVIEW_GONE = "这张表已不存在（支出方向可能已被删除），请重新发送 /preview。"
+PRINT_UNAVAILABLE = (
+    "暂时无法生成 PDF 和图片预览：服务器{reason}。"
+    "Excel 工作簿不受影响，可用 /export 获取。"
+)
+PRINT_FAILED = "生成 PDF 或图片预览失败（{reason}），请稍后重试。Excel 工作簿可用 /export 获取。"
+NO_PDF_NOTE = "\n（服务器未安装 LibreOffice，暂不提供 PDF 版）"
+PDF_CAPTION = "{year}年绩效目标表（PDF，按打印版式）"
+ROUND_PDF_CAPTION = "{year}年全部部门绩效目标表（PDF）"
+ROUND_PDF_PROGRESS = "正在生成 PDF（{count} 个部门，可能需要一两分钟）…"
+
+# --- starting from last year's filing ---
+CARRY_OVER_BUTTON = "📋 从{year}年的填报开始（复制后修改）"
+CARRY_OVER_HINT = (
+    "你部门在{year}年填报过。可以从{year}年的填报开始：职责、工作计划、支出方向和绩效指标"
+    "复制为草稿，金额重新填写。"
+)
+CARRY_OVER_DONE = "✓ 已从{year}年的填报复制 {count} 张表（均为草稿，可逐项修改）。"
+CARRY_OVER_ASKED = "需要重新填写或补充：{labels}。"
+CARRY_OVER_YEAR_NOTE = "复制的文字里仍写着{year}年的地方，预览（/review）时会列出，可一键更新。"
+CARRY_OVER_REFUSED = "本轮已经开始填写，不能再从上年的填报复制。"
+OLD_YEAR_TITLE = "⚠ 以下内容仍写着{from_year}年（复制自上年）："
+OLD_YEAR_BUTTON = "🔄 全部更新为{to_year}年"
+OLD_YEAR_UPDATED = "✓ 已把{from_year}年更新为{to_year}年。"
+OLD_YEAR_STALE = "表格已有新的变化，未做修改。请重新预览后再试。"
+CHANGES_TITLE = "与{from_year}年相比的变化："
+NO_CHANGES = "与{from_year}年相比：尚未修改。"

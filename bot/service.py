@@ -321,6 +321,7 @@ class FilingService:
                         status=form.status,
                         updated_by=user.display_name if user else "",
                         updated_at=form.updated_at.isoformat(timespec="minutes"),
+                        version=form.version,
                     ),
                 )
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -32,6 +32,8 @@ from bot.service import FilingService
 from bot.settings import Settings, SettingsError
 from bot.updates import PerUserOrderedProcessor
 from dialogs.loader import DefinitionError, load_layouts
+from exports.render import Renderer
+from exports.render import missing as render_missing
 from storage.db import Database
 
 _LOGGER = logging.getLogger(__name__)
@@ -112,17 +114,28 @@ def configure_logging(token: str) -> None:
 # --- the application -----------------------------------------------------------------------------
 
 
+def detect_renderer() -> Renderer | None:
+    reason = render_missing()
+    if reason is not None:
+        _LOGGER.warning("PDF and picture previews are off: %s", reason)
+        return None
+    return Renderer()
+
+
 def build_application(
     settings: Settings,
     database: Database,
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     reminders: bool = True,
+    renderer: Renderer | Literal["detect"] | None = "detect",
 ) -> BotApplication:
     """The bot on `database` (already migrated), talking to settings' Bot API base URL.
 
     `reminders=False` leaves out the reminder jobs and the supervisor commands that read them,
-    for a caller that installs them itself (tests on a fake clock)."""
+    for a caller that installs them itself (tests on a fake clock). `renderer` makes PDFs and
+    pictures of the printed tables: by default LibreOffice when it is installed, else none
+    (the bot then says so and offers the workbook only)."""
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
@@ -132,6 +145,7 @@ def build_application(
         database=database,
         service=FilingService(database),
         directory=Directory(database, settings.admin_telegram_ids),
+        renderer=detect_renderer() if renderer == "detect" else renderer,
     )
     defaults = Defaults(
         parse_mode=ParseMode.HTML,

@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import partial
 from typing import TextIO
 
+from bot import messages
+from bot.carryover import CarryOverService, review_lines
 from bot.service import FilingService, FormView
 from bot.settings import Settings
 from dialogs.actions import Action, ActionKind, Button, Prompt
@@ -51,6 +53,7 @@ class Terminal:
         self.round = round_
         self.read = read
         self.out = out
+        self.carry = CarryOverService(service)
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out)
@@ -90,6 +93,10 @@ class Terminal:
             )
         )
         self.say(f"\n== {self.department.name} · {self.round.year}年 ==")
+        earlier = None if forms else self.carry.offer(self.department.id, self.round.id)
+        if earlier is not None:
+            self.say(messages.CARRY_OVER_HINT.format(year=earlier))
+            options.append((messages.CARRY_OVER_BUTTON.format(year=earlier), self.start_carried))
         for number, (label, _) in enumerate(options, start=1):
             self.say(f"  {number}. {label}")
         self.say("  q. 退出")
@@ -100,6 +107,17 @@ class Terminal:
             return options[int(choice) - 1][1]()
         self.say("请输入菜单中的数字。")
         return None
+
+    def start_carried(self) -> FormView | None:
+        carried = self.carry.start(self.department.id, self.round.id, self.user.id)
+        if carried is None:
+            self.say(messages.CARRY_OVER_REFUSED)
+            return None
+        self.say(messages.CARRY_OVER_DONE.format(year=carried.from_year, count=carried.tables))
+        if carried.not_copied:
+            self.say(messages.CARRY_OVER_ASKED.format(labels="、".join(carried.not_copied)))
+        self.say(messages.CARRY_OVER_YEAR_NOTE.format(year=carried.from_year))
+        return self.service.open_form(carried.first_form_id, self.user.id)
 
     # --- one form --------------------------------------------------------------------------
 
@@ -124,6 +142,25 @@ class Terminal:
         for part in self.service.review(form_id).parts:
             self.say(part)
             self.say()
+        last_year = self.carry.last_year(form_id)
+        if last_year is None:
+            return
+        for text, _ in review_lines(last_year):
+            self.say(text)
+        if last_year.old_year_places:
+            choice = self.ask(
+                f"输入 y 把{last_year.from_year}年全部更新为{last_year.to_year}年，直接回车跳过："
+            )
+            if choice.strip().lower() in ("y", "yes", "是"):
+                version = self.service.view(form_id).form.version
+                done = self.carry.update_years(form_id, self.user.id, version)
+                self.say(
+                    messages.OLD_YEAR_UPDATED.format(
+                        from_year=last_year.from_year, to_year=last_year.to_year
+                    )
+                    if done
+                    else messages.OLD_YEAR_STALE
+                )
 
     def fill(self, view: FormView) -> None:
         form_id = view.form.id

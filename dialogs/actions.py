@@ -14,6 +14,7 @@ class ActionKind(StrEnum):
     ANSWER = "answer"  # free text for the current step
     BACK = "back"
     SKIP = "skip"  # optional steps only
+    KEEP = "keep"  # a step already answered: go on with the answer as it stands
     JUMP = "jump"  # target: a section key or a step address
     ADD_ROW = "add"  # at a "more" step: another row
     NEXT = "next"  # at a "more" step: go on to the next part

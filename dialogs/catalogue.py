@@ -66,6 +66,9 @@ class Code(StrEnum):
     STALE_VERSION = "stale_version"
     ACTION_NOT_ALLOWED = "action_not_allowed"
     ROW_NOT_FOUND = "row_not_found"
+    # --- fidelity (issue 11) ---------------------------------------------------------------
+    INDICATOR_VALUE_NOT_APPLICABLE = "indicator_value_not_applicable"
+    INDICATOR_ROW_NOT_APPLICABLE = "indicator_row_not_applicable"
     # --- workbook import and pending inputs (branch imports) -----------------------------------
     IMPORT_NOT_WORKBOOK = "import_not_workbook"
     IMPORT_ENCRYPTED = "import_encrypted"
@@ -151,10 +154,10 @@ CATALOGUE: Mapping[Code, Entry] = {
         E, "{level2}的指标值“{text}”有数字但没有计量单位，评审无法核对。例：{example}"
     ),
     Code.INDICATOR_COST_ABOVE_AMOUNT: Entry(
-        E, "产出成本上限 {bound} 万元超过了{scope}的金额 {amount} 万元，请核对。例：{example}"
+        E, "{level2}上限 {bound} 万元超过了{scope}的金额 {amount} 万元，请核对。例：{example}"
     ),
-    Code.INDICATOR_NO_OUTPUT: Entry(E, "至少需要一条适用的「产出指标」，现在没有。例：{example}"),
-    Code.INDICATOR_NO_BENEFIT: Entry(E, "至少需要一条适用的「效益指标」，现在没有。例：{example}"),
+    Code.INDICATOR_NO_OUTPUT: Entry(E, "至少需要一条适用的「{level1}」，现在没有。例：{example}"),
+    Code.INDICATOR_NO_BENEFIT: Entry(E, "至少需要一条适用的「{level1}」，现在没有。例：{example}"),
     Code.INDICATOR_VAGUE: Entry(
         W, "{level2}的指标值“{text}”无法在年底核对，只能按定性指标记录；写成数字更好。例：{example}"
     ),
@@ -162,17 +165,20 @@ CATALOGUE: Mapping[Code, Entry] = {
         W, "{level2}的指标值“{text}”不是可量化的目标，评审时较弱；建议写成数字加单位。例：{example}"
     ),
     Code.INDICATOR_TIMELINESS_NO_DATE: Entry(
-        W, "产出时效“{text}”没有具体日期、月份或期限，评审无法核对完成时间。例：{example}"
+        W, "{level2}“{text}”没有具体日期、月份或期限，评审无法核对完成时间。例：{example}"
     ),
     Code.INDICATOR_SATISFACTION_NO_PERCENT: Entry(
-        W, "满意度指标“{text}”没有百分比目标。例：{example}"
+        W, "{level2}“{text}”没有百分比目标。例：{example}"
     ),
     Code.INDICATOR_DIRECTIONS_IDENTICAL: Entry(
         W, "支出方向“{text}”与“{other}”的绩效指标完全相同，评审会退回，请按各自用途分别设置。"
     ),
     Code.INDICATOR_REPEATED: Entry(W, "三级指标“{text}”在本表中重复出现（{level2}）。"),
+    # fidelity (issue 11): a form is complete before it is submitted, so this is an error.
     Code.INDICATOR_LEVEL2_EMPTY: Entry(
-        W, "二级指标「{level2}」还没有填写任何三级指标；如不适用，请选择“本项不适用”。"
+        E,
+        "以下二级指标既没有三级指标，也没有选择“本项不适用”：{level2}。"
+        "请逐项填写，或在该项选择“本项不适用”。",
     ),
     Code.INDICATOR_UNCONFIRMED: Entry(W, "{level2}的指标值“{text}”理解为“{reading}”，尚未确认。"),
     Code.WEIGHT_FORMAT: Entry(E, "「权重」应为 0 到 100 的数字，“{text}”无效。例：{example}"),
@@ -184,6 +190,17 @@ CATALOGUE: Mapping[Code, Entry] = {
     ),
     Code.ACTION_NOT_ALLOWED: Entry(E, "当前步骤不能这样操作，请按提示继续。"),
     Code.ROW_NOT_FOUND: Entry(E, "找不到第 {row} 条，请重新选择。"),
+    # fidelity (issue 11): 不适用 typed at a 指标值 step.
+    Code.INDICATOR_VALUE_NOT_APPLICABLE: Entry(
+        E,
+        "指标值不能写“{text}”。如「{level2}」整项不适用，请点下方“本项不适用”"
+        "（已填的三级指标会改为 /）；否则请输入目标值。例：{example}",
+    ),
+    Code.INDICATOR_ROW_NOT_APPLICABLE: Entry(
+        E,
+        "指标值不能写“{text}”。「{level2}」已有其他三级指标：如本条不需要，请回到本项列表删除本条；"
+        "否则请输入目标值。例：{example}",
+    ),
     # --- workbook import and pending inputs (branch imports) -----------------------------------
     Code.IMPORT_NOT_WORKBOOK: Entry(
         E,

@@ -17,7 +17,12 @@ from dialogs.answers import (
 )
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import FieldDef, FieldKind, FormDefinition, IndicatorColumn
-from dialogs.prompts import build_prompt, echo_text
+from dialogs.prompts import (
+    build_prompt,
+    echo_text,
+    means_not_applicable,
+    not_applicable_offered,
+)
 from dialogs.review import form_problems
 from dialogs.state import FormState, FormStatus, GroupRow, IndicatorRow
 from dialogs.steps import (
@@ -31,6 +36,7 @@ from dialogs.steps import (
     done_key,
     is_editing,
     is_visited,
+    keepable,
     parse_address,
     section_complete,
     section_steps,
@@ -80,6 +86,8 @@ class Engine:
                 return self._moved(state, self._previous(state, step))
             case ActionKind.SKIP:
                 return self._skip(state, step, context)
+            case ActionKind.KEEP if keepable(self.definition, state, step):
+                return self._advance(state, state, step)
             case ActionKind.JUMP:
                 return self._jump(state, action.target)
             case ActionKind.ADD_ROW | ActionKind.NEXT if step.kind in (
@@ -89,9 +97,7 @@ class Engine:
                 return self._more(state, step, action.kind)
             case ActionKind.EDIT_ROW | ActionKind.DELETE_ROW:
                 return self._row_action(state, action)
-            case ActionKind.NOT_APPLICABLE if (
-                step.kind is StepKind.INDICATOR_CELL and step.column == "name" and step.row == 0
-            ):
+            case ActionKind.NOT_APPLICABLE if not_applicable_offered(state, step):
                 return self._not_applicable(state, step)
             case ActionKind.CONFIRM if step.column == CONFIRM:
                 return self._confirm(state, step)
@@ -270,6 +276,8 @@ class Engine:
     ) -> Outcome:
         level2 = self.definition.indicators.level2(step.key)
         rows = list(state.rows_of(step.key))
+        if step.column == IndicatorColumn.VALUE.value and means_not_applicable(text):
+            return self._offer_not_applicable(state, step, text, context)
         if step.row == len(rows):
             rows.append(IndicatorRow(level2=step.key))
         current = rows[step.row]
@@ -287,6 +295,25 @@ class Engine:
         if step.column == IndicatorColumn.VALUE.value and result.row.reading is not None:
             echo += f"（{result.row.reading.describe()}）"
         return self._advance(state, after, step, echo=echo, problems=result.problems)
+
+    def _offer_not_applicable(
+        self, state: FormState, step: Step, text: str, context: FilingContext
+    ) -> Outcome:
+        """`/`, `无`, `不适用` … typed as a 指标值: refused, with the way out on this screen (the
+        whole 二级指标 不适用, or deleting this row when the 二级指标 has others); what the user
+        typed before (the 三级指标) stays."""
+        level2 = self.definition.indicators.level2(step.key)
+        params = {
+            "level2": level2.label,
+            "text": _short(text.strip(), 20),
+            "example": level2.example_value.replace("{year}", str(context.year)),
+        }
+        if not_applicable_offered(state, step):  # the screen itself carries the button
+            return self._refuse(state, Problem(Code.INDICATOR_VALUE_NOT_APPLICABLE, params))
+        # The list of this 二级指标's rows has a delete button per row.
+        listing = Step(StepKind.INDICATOR_MORE, step.key).address
+        fix = (Button("🗑 去删除本条", Action(ActionKind.JUMP, target=listing)),)
+        return self._refuse(state, Problem(Code.INDICATOR_ROW_NOT_APPLICABLE, params), fix=fix)
 
     def _replace_rows(self, state: FormState, level2: str, rows: list[IndicatorRow]) -> FormState:
         """Rows of one 二级 replaced in place; rows keep the hierarchy's order overall."""

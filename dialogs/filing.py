@@ -38,6 +38,7 @@ class FiledForm:
     status: FormStatus = FormStatus.DRAFT
     updated_by: str = ""
     updated_at: str = ""
+    version: int = 0  # the stored form's version: renderings are cached by it
 
 
 @dataclass(frozen=True)

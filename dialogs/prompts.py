@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from dialogs.actions import Action, ActionKind, Button, FilingContext, Progress, Prompt
+from dialogs.checks.indicators import is_placeholder
 from dialogs.definition import FieldDef, FieldKind, FormDefinition, IndicatorColumn, Section
+from dialogs.parsing.indicator import read_indicator
 from dialogs.state import FormState
 from dialogs.steps import (
     CONFIRM,
@@ -13,14 +15,16 @@ from dialogs.steps import (
     StepKind,
     all_steps,
     asked_sections,
+    keepable,
     section_complete,
     section_of_step,
     section_steps,
 )
-from dialogs.values import Answer, Period, format_decimal
+from dialogs.values import Answer, Nature, Period, format_decimal
 
 BACK = Button("⬅ 上一步", Action(ActionKind.BACK))
 SKIP = Button("跳过", Action(ActionKind.SKIP))
+KEEP = Button("✓ 保持不变", Action(ActionKind.KEEP))
 REVIEW = Button("📋 预览", Action(ActionKind.REVIEW))
 
 
@@ -67,6 +71,8 @@ def _progress(
 def _nav(definition: FormDefinition, state: FormState, step: Step, optional: bool) -> list[Button]:
     buttons = []
     steps = all_steps(definition, state)
+    if keepable(definition, state, step):
+        buttons.append(KEEP)
     if not steps or step != steps[0]:
         buttons.append(BACK)
     if optional:
@@ -83,6 +89,30 @@ def _row_buttons(prefix: str, key: str, count: int) -> list[Button]:
         buttons.append(Button(f"✏ 第{index + 1}条", Action(ActionKind.EDIT_ROW, target=target)))
         buttons.append(Button(f"🗑 第{index + 1}条", Action(ActionKind.DELETE_ROW, target=target)))
     return buttons
+
+
+NOT_APPLICABLE_LABEL = "本项不适用"
+
+
+def not_applicable_offered(state: FormState, step: Step) -> bool:
+    """Whether a screen offers 本项不适用: the 三级指标 and 指标值 (or its confirmation) of the
+    first row of a 二级指标 that has no other row."""
+    columns = (IndicatorColumn.NAME.value, IndicatorColumn.VALUE.value, CONFIRM)
+    return (
+        step.kind is StepKind.INDICATOR_CELL
+        and step.row == 0
+        and step.column in columns
+        and len(state.rows_of(step.key)) <= 1
+    )
+
+
+def means_not_applicable(text: str) -> bool:
+    """A typed 指标值 that says "nothing here" (`/`, `无`, `不适用`, `不涉及`, `-` …)."""
+    if not text.strip():
+        return False
+    if is_placeholder(text):
+        return True
+    return read_indicator("", text).nature is Nature.NOT_APPLICABLE
 
 
 def _example(text: str, year: int) -> str:
@@ -252,8 +282,8 @@ def _indicator_prompt(
     if current:
         text += f"\n当前：{current}"
     buttons = []
-    if spec.column is IndicatorColumn.NAME and step.row == 0:
-        buttons.append(Button("本项不适用", Action(ActionKind.NOT_APPLICABLE)))
+    if not_applicable_offered(state, step):
+        buttons.append(Button(NOT_APPLICABLE_LABEL, Action(ActionKind.NOT_APPLICABLE)))
     buttons += _nav(definition, state, step, optional=not spec.required)
     return Prompt(
         step=step.address,

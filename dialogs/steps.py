@@ -202,3 +202,9 @@ def is_visited(definition: FormDefinition, state: FormState, step: Step) -> bool
 
 def section_complete(definition: FormDefinition, section: Section, state: FormState) -> bool:
     return all(is_visited(definition, state, s) for s in section_steps(definition, section, state))
+
+
+def keepable(definition: FormDefinition, state: FormState, step: Step) -> bool:
+    """An answered question (a copied or revisited one) that may be passed as it stands."""
+    kinds = (StepKind.FIELD, StepKind.GROUP_CELL, StepKind.INDICATOR_CELL)
+    return step.kind in kinds and step.column != CONFIRM and is_visited(definition, state, step)

@@ -35,13 +35,14 @@ INDICATOR_WIDTHS: dict[IndicatorColumn, float] = {
     IndicatorColumn.NAME: 30.0,
     IndicatorColumn.VALUE_TYPE: 8.0,
     IndicatorColumn.VALUE: 20.0,
-    IndicatorColumn.UNIT: 8.0,
+    IndicatorColumn.UNIT: 9.0,  # `万元/公里`, `元/人·月` on one line
     IndicatorColumn.EXPLANATION: 18.0,
     IndicatorColumn.SCORING: 18.0,
     IndicatorColumn.WEIGHT: 7.0,
     IndicatorColumn.REMARK: 10.0,
 }
-SPLIT_VALUE_WIDTH = 10.0
+# Wide enough for a whole deadline (`2026年11月底前`), which the 2023 指标值 keeps as typed.
+SPLIT_VALUE_WIDTH = 14.0
 NAME_WIDTH_WIDE = 24.0
 # Wider than this many width units does not fit A4 portrait at a readable size: go landscape.
 PORTRAIT_LIMIT = 110.0
@@ -238,7 +239,7 @@ def indicator_cells(layout: IndicatorLayout, row: IndicatorRow | None) -> list[C
     split = layout.has(IndicatorColumn.UNIT)
     value_text, unit = (row.value if row else ""), ""
     if row is not None and split and row.reading is not None and not row.not_applicable:
-        value_text, unit = split_for_2023(row.reading, row.value)
+        value_text, unit = split_for_2023(row.reading, row.value, row.name)
     for spec in layout.columns:
         column = spec.column
         if row is None:

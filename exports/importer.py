@@ -31,6 +31,7 @@ from dialogs.answers import answer_indicator_cell, parse_field, parse_group_cell
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import FieldDef, FieldKind, FormDefinition, IndicatorColumn, Layout
 from dialogs.filing import DepartmentFiling, FiledForm
+from dialogs.parsing.indicator import join_2023
 from dialogs.state import FormState, GroupRow, IndicatorRow
 from dialogs.steps import StepKind, done_key
 from dialogs.values import Answer, format_decimal
@@ -272,7 +273,7 @@ class _Reader:
                 rows.append(IndicatorRow.not_applicable_row(level2.key))
                 continue
             if IndicatorColumn.UNIT in texts and value != NOT_APPLICABLE_MARK:
-                value += texts[IndicatorColumn.UNIT]
+                value = indicator_value(name, value, texts[IndicatorColumn.UNIT])
             entry = IndicatorRow(level2=level2.key)
             for spec in layout.asked_columns():
                 text = value if spec.column is IndicatorColumn.VALUE else texts[spec.column]
@@ -304,6 +305,11 @@ class _Reader:
                 )
             values[done_key(StepKind.INDICATOR_MORE, key)] = "1"
         return replace(state, values=values, indicators=tuple(rows))
+
+
+def indicator_value(name: str, value: str, unit: str) -> str:
+    """The 指标值 a user typed, from a sheet that prints 计量单位 apart (2023 layout)."""
+    return join_2023(name, value, unit)
 
 
 def _title_of(sheet: _Sheet) -> str:

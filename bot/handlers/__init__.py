@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.handlers import admin, export, fill, imports, review, start, status
+from bot.handlers import admin, export, fill, imports, printed, review, start, status
 from bot.handlers.common import BotApplication, BotContext
 from bot.keyboards import (
     Callback,
@@ -23,6 +23,7 @@ from bot.keyboards import (
     InvitePress,
     JumpPress,
     MenuPress,
+    PreviewPress,
     RoundPress,
     StepPress,
     decode,
@@ -51,6 +52,7 @@ COMMANDS: dict[str, Handler] = {
     "submit": review.submit_command,
     "status": status.status_command,
     "export": export.export_command,
+    "preview": printed.preview_command,
     "admin": admin.admin_command,
     "invite": admin.invite_command,
     "newdept": admin.newdept_command,
@@ -66,6 +68,7 @@ BUTTONS: dict[type[Callback], Handler] = {
     InvitePress: admin.invite_press,
     RoundPress: admin.round_press,
     ImportPress: imports.import_press,
+    PreviewPress: printed.preview_press,
 }
 
 

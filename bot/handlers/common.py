@@ -18,6 +18,7 @@ from bot.render import Line, html_messages
 from bot.roles import Actor, Directory
 from bot.service import FilingService
 from bot.settings import Settings
+from exports.render import Renderer
 from storage.db import Database
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class Deps:
     database: Database
     service: FilingService
     directory: Directory
+    # LibreOffice for PDF and pictures of the printed tables; None where it is not installed.
+    renderer: Renderer | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 
 from bot import messages
 from bot.handlers.common import BotContext, chat_id_of, drop_keyboard, in_thread, say
+from bot.handlers.printed import filing_key, no_pdf_note, send_department_pdf, send_round_pdf
 from bot.keyboards import ExportPress, button, decode, markup
 from bot.roles import Actor
 from bot.service import FilingService
@@ -33,28 +34,36 @@ ALL_DEPARTMENTS = 0  # ExportPress(0): the consolidated workbook of the user's d
 PROGRESS_EVERY = 10  # departments between two edits of the progress message
 
 
-def workbook(service: FilingService, department_id: int, round_: Round) -> tuple[str, bytes]:
-    """File name and bytes (blocking: runs in a thread)."""
-    filing = service.department_filing(department_id, round_.id)
-    return department_file_name(filing.year, filing.department), department_workbook(filing)
-
-
 async def _upload_action(update: Update, context: BotContext) -> None:
     with contextlib.suppress(TelegramError):  # cosmetic: never fail an export over it
         await context.bot.send_chat_action(chat_id_of(update), ChatAction.UPLOAD_DOCUMENT)
 
 
+def workbook_and_filing(
+    service: FilingService, department_id: int, round_: Round
+) -> tuple[DepartmentFiling, str, bytes]:
+    """The filing, its file name and its workbook bytes (blocking: runs in a thread)."""
+    filing = service.department_filing(department_id, round_.id)
+    name = department_file_name(filing.year, filing.department)
+    return filing, name, department_workbook(filing)
+
+
 async def send_export(
     update: Update, context: BotContext, department_id: int, round_: Round
 ) -> None:
+    """The workbook, then the same tables as PDF (when LibreOffice is there)."""
     await _upload_action(update, context)
-    name, data = await in_thread(workbook, context.deps.service, department_id, round_)
+    filing, name, data = await in_thread(
+        workbook_and_filing, context.deps.service, department_id, round_
+    )
     await context.bot.send_document(
         chat_id_of(update),
         document=data,
         filename=name,
-        caption=f"{round_.year}年绩效目标表（表A、表B、表C）",
+        caption=f"{round_.year}年绩效目标表（表A、表B、表C）" + no_pdf_note(context),
     )
+    if context.deps.renderer is not None:
+        await send_department_pdf(update, context, filing, name)
 
 
 async def send_round_export(
@@ -83,8 +92,11 @@ async def send_round_export(
         chat_id_of(update),
         document=data,
         filename=consolidated_file_name(round_.year),
-        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态",
+        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态" + no_pdf_note(context),
     )
+    if context.deps.renderer is not None:
+        key = ("round", round_.id, tuple(filing_key(filing) for filing in filings))
+        await send_round_pdf(update, context, data, key, round_, total)
 
 
 async def export_command(update: Update, context: BotContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, Update
 
 from bot import messages
+from bot.carryover import CarryOverService
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say
 from bot.handlers.screens import send_review, show_opened, show_result, show_step
 from bot.keyboards import (
@@ -87,7 +88,16 @@ async def send_menu(
         rows.append([button(label[:60], MenuPress(MenuOp.OPEN, line.form_id))])
     rows.append([button("➕ 新增支出方向", MenuPress(MenuOp.NEW, len(directions)))])
     lines = [note] if note else []
-    lines += [f"📂 {round_.year}年 · {own.department.name}", "请选择要填写的表格："]
+    lines += [f"📂 {round_.year}年 · {own.department.name}"]
+    if not own.forms:
+        carry = CarryOverService(context.deps.service)
+        year = await in_thread(carry.offer, own.department.id, round_.id)
+        if year is not None:
+            lines.append(messages.CARRY_OVER_HINT.format(year=year))
+            label = messages.CARRY_OVER_BUTTON.format(year=year)
+            offer = button(label, MenuPress(MenuOp.CARRY_OVER))
+            rows.insert(0, [offer])
+    lines.append("请选择要填写的表格：")
     await say(update, context, lines, markup(rows))
 
 
@@ -137,6 +147,8 @@ async def menu_press(update: Update, context: BotContext) -> None:
         if await fillable_form(update, context, press.number) is not None:
             view = await in_thread(service.open_form, press.number, actor.user.id)
             await show_opened(update, context, view)
+    elif press.op is MenuOp.CARRY_OVER:
+        await _start_from_last_year(update, context, actor, round_)
     elif press.op is MenuOp.NEW:
         forms = await in_thread(service.forms_of, department_id, round_.id)
         count = sum(1 for f in forms if f.kind is TableKind.C)
@@ -146,6 +158,26 @@ async def menu_press(update: Update, context: BotContext) -> None:
             return
         view = await in_thread(service.new_direction, department_id, round_.id, actor.user.id)
         await show_opened(update, context, view)
+
+
+async def _start_from_last_year(
+    update: Update, context: BotContext, actor: Actor, round_: Round
+) -> None:
+    department_id = actor.user.department_id
+    assert department_id is not None
+    carried = await in_thread(
+        CarryOverService(context.deps.service).start, department_id, round_.id, actor.user.id
+    )
+    if carried is None:
+        await send_menu(update, context, actor, round_, note=messages.CARRY_OVER_REFUSED)
+        return
+    lines = [messages.CARRY_OVER_DONE.format(year=carried.from_year, count=carried.tables)]
+    if carried.not_copied:
+        lines.append(messages.CARRY_OVER_ASKED.format(labels="、".join(carried.not_copied)))
+    lines.append(messages.CARRY_OVER_YEAR_NOTE.format(year=carried.from_year))
+    await say(update, context, lines)
+    view = await in_thread(context.deps.service.open_form, carried.first_form_id, actor.user.id)
+    await show_opened(update, context, view)
 
 
 # --- answering -----------------------------------------------------------------------------------

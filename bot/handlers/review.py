@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import messages
+from bot.carryover import CarryOverService
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say
 from bot.handlers.fill import fillable_form
 from bot.handlers.screens import send_review, show_result
@@ -59,6 +60,9 @@ async def form_press(update: Update, context: BotContext) -> None:
         return
     if await fillable_form(update, context, press.form_id) is None:
         return
+    if press.op is FormOp.UPDATE_YEAR:
+        await _update_old_year(update, context, press.form_id, press.version)
+        return
     target = "confirmed" if press.op is FormOp.CONFIRM else ""
     result = await in_thread(
         context.deps.service.act,
@@ -69,3 +73,21 @@ async def form_press(update: Update, context: BotContext) -> None:
     )
     await drop_keyboard(query)
     await show_result(update, context, result)
+
+
+async def _update_old_year(
+    update: Update, context: BotContext, form_id: int, version: int
+) -> None:
+    """The one-press update of texts copied from last year, then the review again."""
+    query = update.callback_query
+    assert query is not None
+    carry = CarryOverService(context.deps.service)
+    before = await in_thread(carry.last_year, form_id)
+    done = await in_thread(carry.update_years, form_id, context.me.user.id, version)
+    await drop_keyboard(query)
+    if not done or before is None:
+        await say(update, context, [messages.OLD_YEAR_STALE])
+    else:
+        text = messages.OLD_YEAR_UPDATED.format(from_year=before.from_year, to_year=before.to_year)
+        await say(update, context, [text])
+    await send_review(update, context, form_id, may_submit=True)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, Update
 
 from bot import messages
+from bot.carryover import CarryOverService, LastYear, review_lines
 from bot.handlers.common import BotContext, in_thread, say, send_html
 from bot.keyboards import (
     MENU_LABEL,
@@ -27,6 +28,7 @@ from bot.keyboards import (
 from bot.render import (
     Line,
     confirm_lines,
+    html_messages,
     outcome_lines,
     prompt_lines,
     resume_line,
@@ -116,9 +118,13 @@ async def send_review(
     service = context.deps.service
     review = await in_thread(service.review, form_id)
     view = await in_thread(service.view, form_id)
+    last_year = await in_thread(CarryOverService(service).last_year, form_id)
     form = view.form
     rows: list[list[InlineKeyboardButton]] = []
     if may_submit and form.status.editable:
+        if last_year is not None and last_year.old_year_places:
+            label = messages.OLD_YEAR_BUTTON.format(to_year=last_year.to_year)
+            rows.append([button(label, FormPress(FormOp.UPDATE_YEAR, form.id, form.version))])
         if review.can_submit:
             rows.append([button("✅ 提交", FormPress(FormOp.SUBMIT, form.id, form.version))])
         fixes: list[InlineKeyboardButton] = []
@@ -142,4 +148,10 @@ async def send_review(
                 button(MENU_LABEL, MenuPress(MenuOp.MENU)),
             ]
         )
-    await send_html(update, context, review_messages(review), markup(rows))
+    extra = html_messages(last_year_lines(last_year)) if last_year is not None else []
+    await send_html(update, context, [*review_messages(review), *extra], markup(rows))
+
+
+def last_year_lines(last_year: LastYear) -> list[Line | str]:
+    """What review adds for a form copied from an earlier round."""
+    return [Line(text, "b") if heading else text for text, heading in review_lines(last_year)]

@@ -8,7 +8,8 @@
 * `check_department`: the directions of one department (identical indicator sets).
 
 Each problem's `example` is taken from the same 二级指标 of the definition (`example_value` or
-`example_name`, with `{year}` filled in), so advice always matches the row being fixed.
+`example_name`, with `{year}` filled in), and the 一级/二级 labels it names are the layout's own
+(产出时效 in 2021, 时效指标 in 2023), so advice always matches the row being fixed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.catalogue import Code, Problem
-from dialogs.definition import IndicatorLayout, Level1, Level1Role, Level2, Level2Role
+from dialogs.definition import (
+    IndicatorColumn,
+    IndicatorLayout,
+    Level1,
+    Level1Role,
+    Level2,
+    Level2Role,
+)
 from dialogs.parsing.amount import plain_decimal
 from dialogs.parsing.errors import ParseError
 from dialogs.parsing.indicator import TIME_UNITS, read_indicator
@@ -149,7 +157,7 @@ def check_row(
     """The rules on one completed row (its reading is read now if missing).
 
     Errors: INDICATOR_UNIT_MISSING (a number without unit; a percentage is a unit),
-    INDICATOR_COST_ABOVE_AMOUNT (a 产出成本 amount in 元/万元 above `amount_bound`, whatever the
+    INDICATOR_COST_ABOVE_AMOUNT (a cost-role amount in 元/万元 above `amount_bound`, whatever the
     comparator: a bound or a target above the money available cannot be right).
     Warnings: INDICATOR_VAGUE (a short vague value taken as 定性) or else INDICATOR_NOT_MEASURABLE
     (any other 定性: grades, sentences), never both; INDICATOR_TIMELINESS_NO_DATE;
@@ -171,6 +179,7 @@ def check_row(
     if cost and amount_bound is not None and wan is not None and wan > amount_bound:
         bound = format_decimal(amount_bound)
         params = {
+            "level2": level2.label,
             "bound": format_decimal(wan),
             "scope": amount_scope or "本表",
             "amount": bound,
@@ -182,10 +191,12 @@ def check_row(
         found.append(Problem(code, base))
     if level2.role is Level2Role.TIMELINESS and not _has_time(row, reading):
         pair = shorten(f"{row.name.strip()}：{row.value.strip()}", 40)
-        found.append(Problem(Code.INDICATOR_TIMELINESS_NO_DATE, {"text": pair, "example": example}))
+        params = {"level2": level2.label, "text": pair, "example": example}
+        found.append(Problem(Code.INDICATOR_TIMELINESS_NO_DATE, params))
     if level2.role is Level2Role.SATISFACTION and not (quantitative and reading.unit in _PERCENT):
         found.append(
-            Problem(Code.INDICATOR_SATISFACTION_NO_PERCENT, {"text": text, "example": example})
+            Problem(Code.INDICATOR_SATISFACTION_NO_PERCENT,
+                    {"level2": level2.label, "text": text, "example": example})
         )
     return found
 
@@ -208,7 +219,8 @@ def check_table(
     year: int | None = None,
 ) -> list[Problem]:
     """INDICATOR_NO_OUTPUT / INDICATOR_NO_BENEFIT (errors), WEIGHT_SUM (error when `weighted`),
-    INDICATOR_REPEATED, INDICATOR_LEVEL2_EMPTY and INDICATOR_UNCONFIRMED (warnings)."""
+    INDICATOR_LEVEL2_EMPTY (error: one problem listing every 二级指标 with neither a row nor the
+    不适用 choice), INDICATOR_REPEATED and INDICATOR_UNCONFIRMED (warnings)."""
     labels = {level2.key: level2.label for _, level2 in layout.level2s()}
     applicable = [row for row in rows if row.level2 in labels and _applicable(row)]
     found: list[Problem] = []
@@ -218,7 +230,8 @@ def check_table(
         code = missing_codes.get(level1.role)
         keys = {child.key for child in level1.children}
         if code is not None and not any(row.level2 in keys for row in applicable):
-            found.append(Problem(code, {"example": _first_example(level1, year)}))
+            params = {"level1": level1.label, "example": _first_example(level1, year)}
+            found.append(Problem(code, params))
     if weighted:
         total = sum((row.weight or Decimal(0) for row in applicable), Decimal(0))
         if total != 100:
@@ -233,9 +246,12 @@ def check_table(
             params = {"text": shorten(same[0].name, 40), "level2": where}
             found.append(Problem(Code.INDICATOR_REPEATED, params))
     present = {row.level2 for row in rows}
-    for _, level2 in layout.level2s():
-        if level2.key not in present:
-            found.append(Problem(Code.INDICATOR_LEVEL2_EMPTY, {"level2": level2.label}))
+    missing = [level2 for _, level2 in layout.level2s() if level2.key not in present]
+    if missing:
+        # One problem naming every 二级指标 still open, so submit lists them all at once.
+        names = "、".join(f"「{level2.label}」" for level2 in missing)
+        first = f"i:{missing[0].key}:0:{IndicatorColumn.NAME.value}"
+        found.append(Problem(Code.INDICATOR_LEVEL2_EMPTY, {"level2": names}, fix_step=first))
     for row in rows:
         reading = row.reading
         if row.level2 in labels and reading and not reading.sure and not reading.confirmed:

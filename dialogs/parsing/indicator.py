@@ -16,6 +16,12 @@ Reading policy (forms.md, "What makes an indicator acceptable"):
 * Deadlines are measurable: `2021年12月底前完成`, `12月底前`, `年底前` read ≤ 12 月 (comparator LE,
   the month as number, unit `月`); the year stays in the user's text, which is what the seed-style
   table prints. Durations keep their unit: `12个月内` reads ≤ 12 个月, `30天内` ≤ 30 天.
+  Quarters and half years are deadlines too (`第三季度末前` ≤ 9 月, `上半年` ≤ 6 月).
+* Units may be rates or per-unit amounts, kept whole (`≤420元/亩`, `≥2次/月`, `元/人·月`), and
+  counts take the large-number prefixes 万/亿 (`万吨`, `万人次`, `万户`): all sure readings.
+* A change against last year (`较上年下降3%`, `同比增长5%以上`, `比上年提高2个百分点`) reads as
+  its change (＝ 3 %, ≥ 5 %, ＝ 2 个百分点); the words before it stay in the user's text.
+* The 2023 columns (指标值 · 计量单位) never lose the typed text: see `split_for_2023`.
 * Grades 优/良/中/差 (`良好` → 良, `优秀` → 优, `一般` → 中, `较差` → 差) are 定性 with a grade;
   `良好及以上` adds comparator ≥. Other words and sentences are 定性 without a grade.
 * `/` in both columns, `无直接经济效益`, `不适用`, `不涉及` read 不适用.
@@ -39,15 +45,36 @@ TIME_UNITS = (
     "个季度",
 )
 MONEY_UNITS = ("亿元", "万元", "千元", "元")
-# 计量单位 accepted after a number, with or without a space (`95 %`, `10 次`).
-UNITS: tuple[str, ...] = (
-    *PERCENT_UNITS, *TIME_UNITS, *MONEY_UNITS,
-    "次", "个", "人次", "万人次", "家次", "户次", "场次", "篇次", "期次", "篇", "场", "期", "项",
-    "条", "家", "人", "万人", "户", "份", "批", "件", "所", "分", "公里", "千米", "米", "平方米",
-    "平方公里", "万平方米", "立方米", "亩", "万亩", "公顷", "吨", "千克", "公斤", "册", "万册",
-    "本", "部", "台", "套", "座", "处", "名", "位", "首", "幅", "集", "页", "课时", "学时", "个点",
-    "个村", "个社区", "栏目", "档", "类", "种", "块", "张", "盏", "辆", "期刊", "届", "轮", "班",
+# Counts and measures; each also takes the large-number prefixes 万 and 亿 (`万吨`, `万户`).
+_MEASURE_UNITS = (
+    "次", "个", "人次", "家次", "户次", "场次", "篇次", "期次", "篇", "场", "期", "项",
+    "条", "家", "人", "户", "份", "批", "件", "所", "分", "公里", "千米", "米", "平方米",
+    "平方公里", "立方米", "亩", "公顷", "吨", "千克", "公斤", "册", "本", "部", "台", "套", "座",
+    "处", "名", "位", "首", "幅", "集", "页", "课时", "学时", "个点", "个村", "个社区", "栏目",
+    "档", "类", "种", "块", "张", "盏", "辆", "期刊", "届", "轮", "班", "株", "棵", "头", "只",
+    "床", "间", "栋", "宗", "笔", "单", "册次", "车次", "架次", "千瓦", "千瓦时", "度",
 )
+_MAGNITUDES = ("万", "亿")
+# 计量单位 accepted after a number, with or without a space (`95 %`, `10 次`).
+UNITS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            *PERCENT_UNITS,
+            *TIME_UNITS,
+            *MONEY_UNITS,
+            *_MEASURE_UNITS,
+            *(magnitude + unit for magnitude in _MAGNITUDES for unit in _MEASURE_UNITS),
+        )
+    )
+)
+# What a rate or per-unit amount is counted per (`元/亩`, `次/月`, `元/人·月`).
+_PER_UNITS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (*UNITS, "人", "户", "年", "月", "日", "天", "周", "季度", "学期", "学年", "村", "校",
+         "生", "车", "船", "平方米", "立方米", "标准亩")
+    )
+)
+_PER_DOT = "·•・‧∙"
 
 _PREFIXES: dict[str, Comparator] = {
     "≥": GE, ">=": GE, "≧": GE, "=>": GE, "⩾": GE, "大于或等于": GE, "大于等于": GE,
@@ -74,10 +101,15 @@ def _alternation(words: Iterable[str]) -> str:
 _ARABIC = r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?"
 _HAN_NUMBER = r"[零〇一二两三四五六七八九十百千]+"
 _NUMBER = rf"{_ARABIC}|{_HAN_NUMBER}"
+# A unit, possibly per another (`元/亩`, `万元/公里`, `次/月`, `元/人·月`).
+_UNIT = (
+    rf"(?:{_alternation(UNITS)})"
+    rf"(?:\s*/\s*(?:{_alternation(_PER_UNITS)})(?:[{_PER_DOT}](?:{_alternation(_PER_UNITS)}))?)?"
+)
 _QUANTITY = re.compile(
     rf"(?P<lead>(?:(?:{_alternation(_SURE_LEADS + _UNSURE_LEADS)})\s*)*)"
     rf"(?P<pre>{_alternation(_PREFIXES)})?\s*"
-    rf"(?:百分之(?P<pct>{_NUMBER})|(?P<num>{_NUMBER})\s*(?P<unit>{_alternation(UNITS)})?)\s*"
+    rf"(?:百分之(?P<pct>{_NUMBER})|(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?)\s*"
     rf"(?P<suf>{_alternation(_SUFFIXES)})?\s*(?P<tail>{_alternation(_TAILS)})?"
 )
 # An arabic number followed by a unit not in UNITS (`10幅` is in, `10帧` is not): unsure.
@@ -103,6 +135,12 @@ _DEADLINES = (
     re.compile(
         r"(?:[在于]\s*)?(?P<y>[0-9]{4})\s*[.\-/]\s*(?P<m>[0-9]{1,2})(?:\s*[.\-/]\s*(?P<d>[0-9]{1,2}))?"
         r"\s*(?P<before>之前|以前|前|止)\s*(?P<tail>[\u4e00-\u9fff]{0,6})"
+    ),
+    # A quarter or half year: `第三季度末前`, `2024年上半年前完成`.
+    re.compile(
+        r"(?:[在于]\s*)?(?:(?P<y>[0-9]{4})\s*年\s*)?"
+        r"(?:第?\s*(?P<q>[一二三四1-4])\s*季度|(?P<h>上半年|下半年))\s*(?P<mark>末|底)?\s*"
+        r"(?P<before>之前|以前|前|止|内)?\s*(?P<tail>[\u4e00-\u9fff]{0,6})"
     ),
 )
 _GRADES = {
@@ -145,6 +183,12 @@ def han_number(text: str) -> int | None:
     return total + (current or 0) if text else None
 
 
+def _unit(text: str) -> str:
+    """A matched unit as stored: no spaces, one middle dot (`元 / 人・月` → `元/人·月`)."""
+    squeezed = "".join(text.split())
+    return re.sub(f"[{_PER_DOT}]", "·", squeezed)
+
+
 def _number(text: str) -> Decimal | None:
     if text[0].isascii():
         return plain_decimal(Decimal(text.replace(",", "")))
@@ -168,7 +212,7 @@ def _read_quantity(value: str) -> Reading | None:
     number = _number(match["pct"] or match["num"])
     if number is None:
         return None
-    unit = "%" if match["pct"] else match["unit"]
+    unit = "%" if match["pct"] else (_unit(match["unit"]) if match["unit"] else None)
     sure = not any(word in match["lead"] for word in _UNSURE_LEADS)
     if match["tail"]:
         sure = sure and _TAILS[match["tail"]]
@@ -198,6 +242,10 @@ def _read_deadline(value: str) -> Reading | None:
             continue
         groups = match.groupdict()
         number = _number(groups["m"]) if groups.get("m") else Decimal(12)
+        if groups.get("q"):
+            number = Decimal(3 * int(_number(groups["q"]) or 0))
+        elif groups.get("h"):
+            number = Decimal(6 if groups["h"] == "上半年" else 12)
         if number is None or not 1 <= number <= 12:
             return None
         marked = groups["y"] or groups.get("mark") or groups["before"] or groups["tail"]
@@ -207,12 +255,32 @@ def _read_deadline(value: str) -> Reading | None:
         if day is not None and not 1 <= day <= 31:
             return None
         sure = groups["tail"] in ("", *_DEADLINE_VERBS)
-        sure = sure and (bool(groups["before"]) or groups.get("mark") in ("底", "末", "年底",
-                                                                          "年末", "年终", "年内"))
+        period = groups.get("q") or groups.get("h")  # a quarter or half year ends by itself
+        sure = sure and (bool(groups["before"] or period) or groups.get("mark") in (
+            "底", "末", "年底", "年末", "年终", "年内"))
         sure = sure and (day is None or day >= 28)
         sure = sure and groups.get("mark") not in ("上旬", "中旬")
         return Reading(Nature.QUANTITATIVE, LE, number, "月", sure=sure)
     return None
+
+
+_RELATIVE = re.compile(
+    r"(?:(?:较|比|与|相比|同)?\s*(?:上年|去年|上一年|上年度|前一年|[0-9]{4}\s*年)(?:同期)?"
+    r"(?:相比)?|同比|环比)\s*[,，]?\s*"
+    r"(?:增长|提高|提升|增加|上升|下降|降低|减少|缩短|压缩|节约)(?:了)?\s*(?P<rest>.+)"
+)
+
+
+def _read_relative(value: str) -> Reading | None:
+    """A target against last year (`较上年下降3%`, `同比增长5%以上`, `比上年提高2个百分点`):
+    the change is the quantity; the words before it stay in the user's text."""
+    match = _RELATIVE.fullmatch(value)
+    if match is None:
+        return None
+    reading = _read_quantity(match["rest"])
+    if reading is None or reading.unit is None:
+        return None
+    return reading
 
 
 def _read_grade(value: str) -> Reading | None:
@@ -226,7 +294,7 @@ def _read_grade(value: str) -> Reading | None:
 _TARGET = re.compile(
     rf"百分之(?P<pct>{_NUMBER})"  # a match starts where a number starts (linear time)
     rf"|(?<![0-9.,零〇一二两三四五六七八九十百千])(?P<num>{_NUMBER})\s*"
-    rf"(?P<unit>{_alternation(UNITS)})"
+    rf"(?P<unit>{_UNIT})"
 )
 
 
@@ -235,7 +303,7 @@ def targets(text: str) -> list[tuple[Decimal, str]]:
     found: list[tuple[Decimal, str]] = []
     for match in _TARGET.finditer(normalize_width(text)):
         number = _number(match["pct"] or match["num"])
-        unit = "%" if match["pct"] else match["unit"]
+        unit = "%" if match["pct"] else _unit(match["unit"])
         if unit == "周" and match.end() < len(text) and text[match.end()] == "年":
             continue  # 100周年 is an anniversary, not a duration
         if number is not None:
@@ -272,15 +340,17 @@ def read_indicator(name: str, value: str) -> Reading:
         _read_grade(tidy_value)
         or _read_deadline(tidy_value)
         or _read_quantity(tidy_value)
+        or _read_relative(tidy_value)
         or _read_unknown_unit(tidy_value)
     )
     if reading is None:
         return Reading(Nature.QUALITATIVE)
     if reading.nature is Nature.QUANTITATIVE and reading.unit is None:
-        bracketed = re.search(r"\((?P<unit>[^()]{1,6})\)$", tidy(name))
-        if bracketed and bracketed["unit"] in UNITS:  # 三级指标 `培训人数（人）` + 指标值 `50`
+        bracketed = re.search(r"\((?P<unit>[^()]{1,8})\)$", tidy(name))
+        # 三级指标 `培训人数（人）` or `亩均补助（元/亩）` + 指标值 `50`
+        if bracketed and re.fullmatch(_UNIT, bracketed["unit"]):
             reading = Reading(Nature.QUANTITATIVE, reading.comparator, reading.number,
-                              bracketed["unit"], sure=True)
+                              _unit(bracketed["unit"]), sure=True)
     if reading.sure and not _agrees_with_name(reading, name):
         reading = Reading(Nature.QUANTITATIVE, reading.comparator, reading.number, reading.unit,
                           sure=False)
@@ -305,17 +375,54 @@ def canonical_text(reading: Reading) -> str:
     return f"{_symbol(reading.comparator)}{number}{reading.unit or ''}"
 
 
-def split_for_2023(reading: Reading, value_text: str) -> tuple[str, str]:
-    """(指标值, 计量单位) for layouts that print the unit apart.
+def is_calendar_deadline(value: str) -> bool:
+    """A month, day, quarter or year end by which to finish (`2024年11月底前`, `第三季度末前`),
+    as opposed to a duration (`12个月内`) or a bare `≤12月`."""
+    return _read_deadline(tidy(value)) is not None
 
-    `≥95%` → (`≥95`, `%`), `100%` → (`100`, `%`), a grade → (`良`, ``), other 定性 → (the
-    text, ``), 不适用 → (`/`, `/`).
+
+def split_for_2023(reading: Reading, value_text: str, name: str = "") -> tuple[str, str]:
+    """(指标值, 计量单位) for layouts that print the unit apart, keeping the user's text whole.
+
+    指标值 + 计量单位 always give back what the user typed (see `join_2023`):
+    * a value that ends in its unit gives the unit to 计量单位: `≥95%` → (`≥95`, `%`),
+      `≤420元/亩` → (`≤420`, `元/亩`), `十二次` → (`十二`, `次`);
+    * another quantity is printed whole with its unit beside it: `10次以上` → (`10次以上`, `次`);
+    * a calendar deadline is printed whole, without a unit, so its year, month and day stay
+      together: `2024年11月底前` → (`2024年11月底前`, ``) — 定量, checkable at year end, but not a
+      number of months;
+    * 定性 values (grades, sentences, ranges) → (the text, ``); 不适用 → (`/`, `/`).
+    `name` is the row's 三级指标 (a unit in its brackets, `培训人数（人）`, is the value's unit).
     """
     if reading.nature is Nature.NOT_APPLICABLE:
         return "/", "/"
-    if reading.nature is Nature.QUALITATIVE:
-        if reading.grade is not None:
-            return canonical_text(reading), ""
-        return value_text.strip(), ""
-    number = format_decimal(reading.number) if reading.number is not None else value_text.strip()
-    return f"{_symbol(reading.comparator)}{number}", reading.unit or ""
+    typed = value_text.strip()
+    unit = reading.unit
+    if reading.nature is Nature.QUALITATIVE or not unit or is_calendar_deadline(typed):
+        return typed, ""
+    cut = len(typed) - len(unit)
+    head, tail = typed[:cut], typed[cut:]
+    # Only a unit typed right after its number moves (a cell's spaces would not survive).
+    moves = normalize_width(tail) == unit and head and not head[-1].isspace()
+    if moves and read_indicator(name, head).unit is None:
+        return head, tail
+    return typed, unit
+
+
+_BEFORE_SUFFIX = re.compile(rf"(?P<head>.*[0-9零〇一二两三四五六七八九十百千])\s*"
+                            rf"(?P<suffix>(?:{_alternation((*_SUFFIXES, *_TAILS))})?)")
+
+
+def join_2023(name: str, value: str, unit: str) -> str:
+    """The user's 指标值 from the 2023 columns 指标值 and 计量单位 (the inverse of
+    `split_for_2023`, and lenient with hand-made sheets): the unit is added unless the value
+    already holds it; after the number, before a bound word (`10以上` + `次` → `10次以上`)."""
+    value, unit = value.strip(), unit.strip()
+    if not unit or is_placeholder_slash(unit) or not value:
+        return value
+    if read_indicator(name, value).unit == _unit(normalize_width(unit)):
+        return value
+    match = _BEFORE_SUFFIX.fullmatch(value)
+    if match is not None and match["suffix"]:
+        return f"{match['head']}{unit}{match['suffix']}"
+    return value + unit

@@ -88,6 +88,16 @@ class AuditRepository:
         )
         return [_entry(row) for row in rows]
 
+    def first_of(self, form_id: int, action: str) -> AuditEntry | None:
+        """The form's first entry of `action` (e.g. where a carried-over form came from)."""
+        row = self.session.scalar(
+            select(AuditRow)
+            .where(AuditRow.form_id == form_id, AuditRow.action == action)
+            .order_by(AuditRow.id)
+            .limit(1)
+        )
+        return None if row is None else _entry(row)
+
     def list_recent(self, limit: int = 100) -> list[AuditEntry]:
         rows = self.session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
         return [_entry(row) for row in rows]

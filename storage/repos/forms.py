@@ -12,7 +12,7 @@ from dialogs.definition import TableKind
 from dialogs.state import FormState, FormStatus
 from storage import codec
 from storage.codec import EncodedState
-from storage.models import FormRow
+from storage.models import FormRow, RoundRow
 from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError, StoredForm
 from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
 from storage.repos.audit import AuditChange, AuditRepository
@@ -68,6 +68,16 @@ class FormRepository:
 
     def list_for_round(self, round_id: int) -> list[StoredForm]:
         return self._load(FormRow.round_id == round_id)
+
+    def latest_earlier_round(self, department_id: int, year: int) -> int | None:
+        """The round of the latest year before `year` in which the department has forms."""
+        return self.session.scalar(
+            select(RoundRow.id)
+            .join(FormRow, FormRow.round_id == RoundRow.id)
+            .where(FormRow.department_id == department_id, RoundRow.year < year)
+            .order_by(RoundRow.year.desc(), RoundRow.id.desc())
+            .limit(1)
+        )
 
     def _load(self, *conditions: ColumnElement[bool]) -> list[StoredForm]:
         rows = list(

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.records import Role
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
-from tests.support.scripted import SeedScript, drive
+from tests.support.scripted import SeedScript, acting_through, drive
 from tests.support.seed import (
     DIRECTIONS,
     KEY_TASKS,
@@ -50,25 +50,18 @@ def filled(tmp_path: Path) -> tuple[Settings, Database]:
         user = UserRepository(session).create(7, "填报员", Role.STAFF, department.id)
     service = FilingService(database)
 
-    def act_for(form_id: int):  # type: ignore[no-untyped-def]
-        def act(action):  # type: ignore[no-untyped-def]
-            result = service.act(form_id, action, user.id)
-            return result.outcome, result.view.state
-
-        return act
-
     view = service.open_table_a(department.id, round_.id, user.id)
     drive(
         SeedScript(TABLE_A_ANSWERS, {"key_tasks": KEY_TASKS}, TABLE_A_INDICATORS),
         view.state,
-        act_for(view.form.id),
+        acting_through(service, view.form.id, user.id),
     )
     for direction in DIRECTIONS:
         view = service.new_direction(department.id, round_.id, user.id)
         drive(
             SeedScript(dict(direction.answers), {}, direction.indicators),
             view.state,
-            act_for(view.form.id),
+            acting_through(service, view.form.id, user.id),
         )
     yield settings, database
     database.dispose()

@@ -158,6 +158,6 @@ def test_refused_indicator_value_codes(db: Database) -> None:
         assert service.act(form_id, Action(ActionKind.ANSWER, text=text), user_id).outcome.accepted
     service.act(form_id, Action(ActionKind.ANSWER, text="开展宣讲"), user_id)
     refused = service.act(form_id, Action(ActionKind.ANSWER, text="无"), user_id).outcome
-    assert [p.code for p in refused.problems] == [Code.INDICATOR_EMPTY]
+    assert [p.code for p in refused.problems] == [Code.INDICATOR_VALUE_NOT_APPLICABLE]
     vague = service.act(form_id, Action(ActionKind.ANSWER, text="高质量完成"), user_id).outcome
     assert vague.accepted and Code.INDICATOR_VAGUE in [p.code for p in vague.problems]

@@ -149,7 +149,9 @@ def test_row_rules(key: str, name: str, value: str, expected: list[Code]) -> Non
 
 def test_row_problem_parameters() -> None:
     [cost] = row_problems("cost", "项目支出成本控制", "不超过8万元")
-    assert cost.params == {"bound": "8", "scope": "项目金额", "amount": "6", "example": "≤6万元"}
+    assert cost.params == {
+        "level2": "产出成本", "bound": "8", "scope": "项目金额", "amount": "6", "example": "≤6万元"
+    }
     assert cost.severity is Severity.ERROR
     [timeliness] = row_problems("timeliness", "全年", "100%")
     assert timeliness.params["example"] == "2021年12月底前完成"
@@ -220,7 +222,9 @@ def test_level2_empty() -> None:
     rows = [r for r in full_table() if r.level2 != "ecological"]
     found = check_table(LAYOUT, rows, weighted=False)
     assert codes(found) == [Code.INDICATOR_LEVEL2_EMPTY]
-    assert found[0].params == {"level2": "生态效益"}
+    assert found[0].is_error
+    assert found[0].params == {"level2": "「生态效益」"}
+    assert found[0].fix_step == "i:ecological:0:name"
     rows.append(IndicatorRow.not_applicable_row("ecological"))
     assert check_table(LAYOUT, rows, weighted=False) == []
 
@@ -506,3 +510,86 @@ def test_seed_identical_directions() -> None:
     found = check_department(directions)
     assert codes(found) == [Code.INDICATOR_DIRECTIONS_IDENTICAL]
     assert found[0].params == {"text": "宣传经费", "other": "融媒体运营经费"}
+
+
+# --- issue 11: rates, large units and changes against last year are measurable ------------------
+
+
+@pytest.mark.parametrize("layout", [build_2021_layout(), build_2023_layout()], ids=["2021", "2023"])
+@pytest.mark.parametrize(
+    ("key", "name", "value"),
+    [
+        ("cost", "亩均补贴标准", "≤420元/亩"),
+        ("cost", "户均改造成本", "≤800元/户"),
+        ("cost", "道路养护单位成本", "≥3万元/公里"),
+        ("cost", "人均生活补助", "1200元/人·月"),
+        ("quantity", "入户走访频次", "≥2次/月"),
+        ("quantity", "服务人次", "≥1800人次"),
+        ("quantity", "垃圾清运量", "≥5万吨"),
+        ("quantity", "高标准农田面积", "≥1.2万亩"),
+        ("quality", "化肥施用量", "50公斤/亩"),
+        ("economic", "村集体经济收入", "同比增长5%"),
+        ("ecological", "单位能耗", "较上年下降3%"),
+        ("social", "群众知晓率", "比上年提高2个百分点"),
+        ("timeliness", "完成时间", "2026年11月底前"),
+        ("timeliness", "完成时间", "第三季度末前"),
+        ("timeliness", "审批时限", "12个月内"),
+    ],
+)
+def test_rates_and_changes_raise_no_advice(
+    layout: IndicatorLayout, key: str, name: str, value: str
+) -> None:
+    one = row(key, name, value)
+    assert one.reading is not None and one.reading.sure and one.reading.measurable
+    found = check_row(
+        layout.level1_of(key), layout.level2(key), one, year=2026,
+        amount_bound=Decimal(500), amount_scope="项目金额",
+    )
+    assert found == []
+
+
+# --- issue 11: advice names the layout's own labels, from the definition files ------------------
+
+
+def _advice_in(layout_key: str) -> list[Problem]:
+    from dialogs.loader import get_layout
+
+    layout = get_layout(layout_key).table_c.indicators
+    found: list[Problem] = []
+    for key, name, value in [
+        ("timeliness", "完成进度", "全年"),
+        ("cost", "项目成本", "≤80万元"),
+        ("satisfaction", "服务对象满意度", "良好"),
+        ("quality", "验收情况", "高质量完成"),
+    ]:
+        found += check_row(layout.level1_of(key), layout.level2(key), row(key, name, value),
+                           year=2028, amount_bound=Decimal(50), amount_scope="项目金额")
+    only_one_row = [row("timeliness", "完成时间", "2028年6月底前")]
+    found += check_table(layout, only_one_row, weighted=False, year=2028)
+    return found
+
+
+@pytest.mark.parametrize(("layout_key", "other_key"), [("2023", "2021"), ("2021", "2023")])
+def test_advice_uses_the_labels_of_its_layout(layout_key: str, other_key: str) -> None:
+    from dialogs.loader import get_layout
+
+    def labels(key: str) -> set[str]:
+        levels = get_layout(key).table_c.indicators.levels
+        return {l1.label for l1 in levels} | {l2.label for l1 in levels for l2 in l1.children}
+
+    own, foreign = labels(layout_key), labels(other_key) - labels(layout_key)
+    found = _advice_in(layout_key)
+    assert {Code.INDICATOR_TIMELINESS_NO_DATE, Code.INDICATOR_COST_ABOVE_AMOUNT,
+            Code.INDICATOR_SATISFACTION_NO_PERCENT, Code.INDICATOR_NO_BENEFIT,
+            Code.INDICATOR_LEVEL2_EMPTY} <= set(codes(found))
+    for problem in found:
+        masked = problem.message  # an own label may contain a foreign one (经济效益指标)
+        for label in sorted(own, key=len, reverse=True):
+            masked = masked.replace(label, "■")
+        assert not [label for label in foreign if label in masked], problem.message
+    layout = get_layout(layout_key).table_c.indicators
+    by_code = {problem.code: problem.message for problem in found}
+    assert layout.level2("timeliness").label in by_code[Code.INDICATOR_TIMELINESS_NO_DATE]
+    assert layout.level2("cost").label in by_code[Code.INDICATOR_COST_ABOVE_AMOUNT]
+    assert layout.level2("satisfaction").label in by_code[Code.INDICATOR_SATISFACTION_NO_PERCENT]
+    assert layout.level1_of("economic").label in by_code[Code.INDICATOR_NO_BENEFIT]

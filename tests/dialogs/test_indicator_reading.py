@@ -12,11 +12,12 @@ from dialogs.parsing.indicator import (
     UNITS,
     canonical_text,
     han_number,
+    join_2023,
     read_indicator,
     split_for_2023,
     targets,
 )
-from dialogs.values import Comparator, Grade, Nature, Reading
+from dialogs.values import Comparator, Grade, Nature, Reading, format_decimal
 
 GE, GT, EQ, LT, LE = Comparator.GE, Comparator.GT, Comparator.EQ, Comparator.LT, Comparator.LE
 NAME = "考核指标"  # a 三级指标 that names no target
@@ -264,14 +265,14 @@ def test_han_number(text: str, number: int | None) -> None:
     ("value", "canonical", "split"),
     [
         ("≥95%", "≥95%", ("≥95", "%")),
-        ("95%以上", "≥95%", ("≥95", "%")),
+        ("95%以上", "≥95%", ("95%以上", "%")),
         ("100%", "100%", ("100", "%")),
         ("＞10次", "＞10次", ("＞10", "次")),
-        ("低于5%", "＜5%", ("＜5", "%")),
-        ("6万元以下", "≤6万元", ("≤6", "万元")),
-        ("12个月内", "≤12个月", ("≤12", "个月")),
-        ("良好", "良", ("良", "")),
-        ("良好及以上", "良及以上", ("良及以上", "")),
+        ("低于5%", "＜5%", ("低于5", "%")),
+        ("6万元以下", "≤6万元", ("6万元以下", "万元")),
+        ("12个月内", "≤12个月", ("12个月内", "个月")),
+        ("良好", "良", ("良好", "")),
+        ("良好及以上", "良及以上", ("良好及以上", "")),
         ("按预算经费实施。", "定性", ("按预算经费实施。", "")),
         ("/", "不适用", ("/", "/")),
     ],
@@ -328,3 +329,152 @@ def test_never_raises(name: str, value: str) -> None:
     assert not reading.confirmed
     canonical_text(reading)
     split_for_2023(reading, value)
+
+
+# --- issue 11: compound, large and relative units; dates kept whole in the 2023 columns ----------
+
+RATES: list[tuple[str, Comparator, str, str]] = [
+    ("≤420元/亩", LE, "420", "元/亩"),
+    ("≤800元/户", LE, "800", "元/户"),
+    ("≥3万元/公里", GE, "3", "万元/公里"),
+    ("≥2次/月", GE, "2", "次/月"),
+    ("50公斤/亩", EQ, "50", "公斤/亩"),
+    ("1200元/人·月", EQ, "1200", "元/人·月"),
+    ("1200元/人・月", EQ, "1200", "元/人·月"),
+    ("不超过15元／平方米", LE, "15", "元/平方米"),
+    ("不低于2次/年", GE, "2", "次/年"),
+    ("4次/季度以上", GE, "4", "次/季度"),
+    ("≥1800人次", GE, "1800", "人次"),
+    ("≥5万吨", GE, "5", "万吨"),
+    ("2.4万人次", EQ, "2.4", "万人次"),
+    ("≥1.2万亩", GE, "1.2", "万亩"),
+    ("≥30万户", GE, "30", "万户"),
+    ("不少于3亿元", GE, "3", "亿元"),
+    ("≥12万册", GE, "12", "万册"),
+    ("较上年下降3%", EQ, "3", "%"),
+    ("同比增长5%", EQ, "5", "%"),
+    ("比上年提高2个百分点", EQ, "2", "个百分点"),
+    ("较2025年增长10%以上", GE, "10", "%"),
+    ("同比减少不低于8万元", GE, "8", "万元"),
+    ("与上年相比缩短2个工作日", EQ, "2", "个工作日"),
+]
+
+
+@pytest.mark.parametrize(("value", "comparator", "number", "unit"), RATES)
+def test_rates_large_units_and_changes_are_quantitative(
+    value: str, comparator: Comparator, number: str, unit: str
+) -> None:
+    reading = read_indicator("考核指标", value)
+    assert reading.nature is Nature.QUANTITATIVE
+    assert (reading.comparator, reading.number, reading.unit) == (comparator, Decimal(number), unit)
+    assert reading.sure, "an identical reading is taken without asking"
+    assert reading.measurable
+
+
+CALENDAR_DEADLINES = [
+    ("2026年11月底前", 11),
+    ("11月底前", 11),
+    ("2026年6月30日前", 6),
+    ("第三季度末前", 9),
+    ("2026年第二季度末前完成", 6),
+    ("三季度末", 9),
+    ("2026年上半年前完成", 6),
+    ("2026年12月31日前完成", 12),
+]
+
+
+@pytest.mark.parametrize(("value", "month"), CALENDAR_DEADLINES)
+def test_calendar_deadlines_keep_their_text_in_2023(value: str, month: int) -> None:
+    reading = read_indicator("完成时间", value)
+    assert (reading.nature, reading.comparator, reading.number, reading.unit) == (
+        Nature.QUANTITATIVE, LE, Decimal(month), "月"
+    )
+    assert reading.sure
+    assert split_for_2023(reading, value, "完成时间") == (value, "")
+
+
+# (typed 指标值, printed 指标值, printed 计量单位) in the 2023 layout
+SPLITS = [
+    ("≤420元/亩", "≤420", "元/亩"),
+    ("≥3万元/公里", "≥3", "万元/公里"),
+    ("≥2次/月", "≥2", "次/月"),
+    ("1200元/人·月", "1200", "元/人·月"),
+    ("1800人次", "1800", "人次"),
+    ("≥5万吨", "≥5", "万吨"),
+    ("较上年下降3%", "较上年下降3", "%"),
+    ("比上年提高2个百分点", "比上年提高2", "个百分点"),
+    ("≥95%", "≥95", "%"),
+    ("不少于十二次", "不少于十二", "次"),
+    ("１００％", "１００", "％"),
+    ("10次以上", "10次以上", "次"),
+    ("12个月内", "12个月内", "个月"),
+    ("≥ 95 %", "≥ 95 %", "%"),
+    ("约10次", "约10", "次"),
+    ("良好", "良好", ""),
+    ("90%-95%", "90%-95%", ""),
+    ("按计划推进项目建设，确保资金安全。", "按计划推进项目建设，确保资金安全。", ""),
+]
+
+
+@pytest.mark.parametrize(("value", "printed", "unit"), SPLITS)
+def test_2023_split_keeps_the_typed_text(value: str, printed: str, unit: str) -> None:
+    reading = read_indicator("考核指标", value)
+    assert split_for_2023(reading, value, "考核指标") == (printed, unit)
+    assert join_2023("考核指标", printed, unit) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit", "joined"),
+    [
+        ("培训人数（人）", "50", "人", "50"),  # the unit was the 三级指标's, not typed
+        ("培训人数（人）", "≥50人", "人", "≥50人"),
+        ("亩均补助（元/亩）", "≤420", "元/亩", "≤420"),
+        ("考核指标", "10以上", "次", "10次以上"),  # hand-made: unit after the number
+        ("考核指标", "100", "%", "100%"),
+        ("考核指标", "2026年11月底前", "", "2026年11月底前"),
+        ("考核指标", "/", "/", "/"),
+    ],
+)
+def test_join_2023(name: str, value: str, unit: str, joined: str) -> None:
+    assert join_2023(name, value, unit) == joined
+
+
+_TYPED_SYMBOLS = ["", "≥", "≤", "＞", "＜", "不低于", "不超过", "不少于", "至少", "控制在"]
+_PER = ["", "/亩", "/户", "/人", "/月", "/人·月", "/公里", "/年"]
+
+
+@given(
+    st.sampled_from(_TYPED_SYMBOLS),
+    st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False),
+    st.sampled_from(UNITS),
+    st.sampled_from(_PER),
+)
+def test_typed_quantities_survive_the_2023_columns(
+    symbol: str, number: Decimal, unit: str, per: str
+) -> None:
+    value = f"{symbol}{format_decimal(number)}{unit}{per}"
+    reading = read_indicator("考核指标", value)
+    assert reading.nature is Nature.QUANTITATIVE
+    assert reading.unit == unit + per
+    printed, printed_unit = split_for_2023(reading, value, "考核指标")
+    assert join_2023("考核指标", printed, printed_unit) == value
+    assert printed + printed_unit == value
+
+
+@given(st.text(max_size=30))
+def test_split_and_join_never_lose_text(value: str) -> None:
+    reading = read_indicator("考核指标", value)
+    printed, unit = split_for_2023(reading, value, "考核指标")
+    if reading.nature is not Nature.NOT_APPLICABLE and value.strip():
+        assert join_2023("考核指标", printed, unit) == value.strip()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit"),
+    [("亩均补助（元/亩）", "≤420", "元/亩"), ("垃圾清运量（万吨）", "≥5", "万吨"),
+     ("走访频次(次/月)", "2", "次/月")],
+)
+def test_a_rate_or_large_unit_named_in_brackets(name: str, value: str, unit: str) -> None:
+    reading = read_indicator(name, value)
+    assert (reading.unit, reading.sure) == (unit, True)
+    assert split_for_2023(reading, value, name) == (value, unit)

@@ -87,6 +87,7 @@ class BotEnv:
     admin_user: TgUser
     app: Any = None
     reminders: bool = True  # False: the test installs reminders itself (on a fake clock)
+    renderer: Any = None  # a Renderer for the tests of PDFs and pictures (LibreOffice is slow)
     drivers: list[ChatDriver] = field(default_factory=list)
     _running: contextlib.AsyncExitStack | None = None
 
@@ -98,6 +99,7 @@ class BotEnv:
         *,
         database: Database | None = None,
         reminders: bool = True,
+        renderer: Any = None,
         **settings: Any,
     ) -> AsyncIterator[BotEnv]:
         own = database is None
@@ -106,6 +108,7 @@ class BotEnv:
             admin = fake.user("管理员", username="admin_user")
             env = cls(fake, db, make_settings(fake, db, [admin.id], **settings), admin)
             env.reminders = reminders
+            env.renderer = renderer
             try:
                 await env.start()
                 yield env
@@ -116,7 +119,11 @@ class BotEnv:
 
     async def start(self) -> None:
         self.app = build_application(
-            self.settings, self.database, rate_limiter=quick_limiter(), reminders=self.reminders
+            self.settings,
+            self.database,
+            rate_limiter=quick_limiter(),
+            reminders=self.reminders,
+            renderer=self.renderer,
         )
         stack = contextlib.AsyncExitStack()
         await stack.enter_async_context(running_polling(self.app))
@@ -191,6 +198,8 @@ async def perform(driver: ChatDriver, action: Action) -> None:
             await driver.say(action.text if action.text.strip() else " ")
         case ActionKind.SKIP:
             await driver.tap("跳过", exact=True)
+        case ActionKind.KEEP:
+            await driver.tap("保持不变")
         case ActionKind.ADD_ROW:
             await driver.tap("再加一条")
         case ActionKind.NEXT:

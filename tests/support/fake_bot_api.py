@@ -32,6 +32,7 @@ import itertools
 import json
 import mimetypes
 import re
+import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ _STRING_PARAMS = frozenset(
         "business_connection_id",
         "message_effect_id",
         "document",
+        "photo",
         "thumbnail",
     }
 )
@@ -242,6 +244,16 @@ class StoredFile:
             data["mime_type"] = self.mime_type
         return data
 
+    def photo_size_json(self) -> JSON:
+        width, height = struct.unpack(">II", self.data[16:24]) if len(self.data) >= 24 else (1, 1)
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+            "width": width,
+            "height": height,
+        }
+
 
 @dataclass(frozen=True)
 class SentDocument:
@@ -296,6 +308,7 @@ class BotMessage:
     reply_keyboard: list[list[str]] | None = None
     raw_reply_markup: JSON | None = None
     document: SentDocument | None = None
+    photo: bool = False  # sent with sendPhoto: `document` holds the picture
     reply_to_message_id: int | None = None
     params: JSON = field(default_factory=dict)
     history: list[MessageVersion] = field(default_factory=list)
@@ -1154,6 +1167,7 @@ class FakeBotApi:
             "getWebhookInfo": self._get_webhook_info,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -2108,9 +2122,14 @@ class FakeBotApi:
         self._apply_markup(message, markup)
         return self._commit_new(message)
 
-    def _send_document(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+    def _send_photo(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
+        return self._send_document(params, files, field_name="photo")
+
+    def _send_document(
+        self, params: JSON, files: dict[str, UploadedFile], field_name: str = "document"
+    ) -> JSON:
         chat = self._resolve_chat(params)
-        stored = self._document_input(params, files)
+        stored = self._document_input(params, files, field_name)
         caption = params.get("caption")
         formatted = (
             format_text(
@@ -2127,7 +2146,10 @@ class FakeBotApi:
         )
         markup = parse_reply_markup(params.get("reply_markup"))
         reply_to = self._reply_to(chat.id, params)
-        message = self._new_bot_message(chat.id, "sendDocument", params)
+        message = self._new_bot_message(
+            chat.id, "sendPhoto" if field_name == "photo" else "sendDocument", params
+        )
+        message.photo = field_name == "photo"
         message.document = SentDocument(
             filename=stored.filename,
             data=stored.data,
@@ -2144,9 +2166,11 @@ class FakeBotApi:
         self._apply_markup(message, markup)
         return self._commit_new(message)
 
-    def _document_input(self, params: JSON, files: dict[str, UploadedFile]) -> StoredFile:
-        value = params.get("document")
-        upload = files.get("document")
+    def _document_input(
+        self, params: JSON, files: dict[str, UploadedFile], field_name: str = "document"
+    ) -> StoredFile:
+        value = params.get(field_name)
+        upload = files.get(field_name)
         if isinstance(value, str) and value.startswith("attach://"):
             upload = files.get(value.removeprefix("attach://"))
             if upload is None:
@@ -2164,7 +2188,7 @@ class FakeBotApi:
             if re.match(r"https?://", value):
                 raise _bad_request("failed to get HTTP URL content")
             raise _bad_request("wrong file identifier/HTTP URL specified")
-        raise _bad_request("there is no document in the request")
+        raise _bad_request(f"there is no {field_name} in the request")
 
     def _store_file(self, filename: str | None, data: bytes, mime_type: str | None) -> StoredFile:
         number = next(self._file_ids)
@@ -2227,7 +2251,12 @@ class FakeBotApi:
         }
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
-        if message.document is not None:
+        if message.document is not None and message.photo:
+            stored = self._files[message.document.file_id]
+            data["photo"] = [stored.photo_size_json()]
+            if message.visible_text:
+                data["caption"] = message.visible_text
+        elif message.document is not None:
             stored = self._files[message.document.file_id]
             data["document"] = stored.document_json()
             if message.visible_text:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bot.service import FilingService
 from dialogs.actions import Action, ActionKind, Outcome
 from dialogs.catalogue import Code
 from dialogs.state import FormState
@@ -94,6 +95,16 @@ class SeedScript:
 
 
 Act = Callable[[Action], tuple[Outcome, FormState]]
+
+
+def acting_through(service: FilingService, form_id: int, user_id: int) -> Act:
+    """`drive`'s act: each action through the service, as the user, committed."""
+
+    def act(action: Action) -> tuple[Outcome, FormState]:
+        result = service.act(form_id, action, user_id)
+        return result.outcome, result.view.state
+
+    return act
 
 
 def drive(script: SeedScript, state: FormState, act: Act, limit: int = 500) -> FormState:
