@@ -124,3 +124,12 @@ OLD_YEAR_UPDATED = "✓ 已把{from_year}年更新为{to_year}年。"
 OLD_YEAR_STALE = "表格已有新的变化，未做修改。请重新预览后再试。"
 CHANGES_TITLE = "与{from_year}年相比的变化："
 NO_CHANGES = "与{from_year}年相比：尚未修改。"
+# --- safety branch: one message per failed update, and floods ---
+DATABASE_DOWN = (
+    "⚠️ 数据库暂时无法访问，这条消息没有处理。"
+    "已确认（✓）的答案都已保存，不会丢失。请稍后重发，或发送 /fill 从原处继续。"
+)
+FLOOD_NOTICE = (
+    "⏳ 你发送得太快了，正在按顺序处理前面的消息，之后发来的消息已忽略。"
+    "请等收到回复后再继续；已确认的答案都已保存。"
+)

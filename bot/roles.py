@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from dialogs.catalogue import Code, Problem
 from dialogs.definition import TableKind
 from dialogs.engine import Engine
 from dialogs.loader import get_layout
+from dialogs.parsing.text import has_invisible_characters
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import Department, Invite, RedeemFailure, Role, Round, StoredForm, User
@@ -48,6 +50,12 @@ class Actor:
     @property
     def sees_all(self) -> bool:
         return self.role in (Role.ADMIN, Role.DISTRICT_SUPERVISOR)
+
+    @property
+    def sets_round_policy(self) -> bool:
+        """The deadline and reminder policy apply to every department of a round, so only the
+        roles that see every department change them."""
+        return self.sees_all
 
     @property
     def fills(self) -> bool:
@@ -84,6 +92,21 @@ class Actor:
         if self.role in (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR):
             return (Role.STAFF,)
         return ()
+
+
+class RefusedText(ValueError):
+    """A name or comment the user typed holds a character a workbook cannot hold; `problem`
+    says which field and shows a valid example."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def check_typed_text(text: str, field: str, example: str) -> None:
+    """Raises RefusedText for the characters the filing steps refuse (CONTROL_CHARACTERS)."""
+    if has_invisible_characters(text):
+        raise RefusedText(Problem(Code.CONTROL_CHARACTERS, {"field": field, "example": example}))
 
 
 @dataclass(frozen=True)
@@ -194,6 +217,7 @@ class Directory:
         """Raises PermissionError, ValueError (bad name) or AlreadyExistsError."""
         if not actor.is_admin:
             raise PermissionError("only admins create departments")
+        check_typed_text(name, "部门名称", "区财政局")
         with self.database.transaction() as session:
             return DepartmentRepository(session).create(name)
 

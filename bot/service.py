@@ -206,7 +206,7 @@ class FilingService:
                 unchanged = Outcome(state=form.state, accepted=False, changed=False)
                 return ActResult(unchanged, view, stale=True)
             seen = chat.seen_version if chat and chat.form_id == form_id else None
-            stale = self._stale(form, seen, actor_user_id, view)
+            stale = self._stale(session, form, seen, actor_user_id, view)
             if stale is not None and action.kind in MUTATING:
                 chats.set(actor_user_id, form.id, form.version)
                 return ActResult(stale, view)
@@ -238,23 +238,31 @@ class FilingService:
             return ActResult(outcome, self._render(form, view.definition, view.context))
 
     def _stale(
-        self, form: StoredForm, seen: int | None, actor_user_id: int, view: FormView
+        self,
+        session: Session,
+        form: StoredForm,
+        seen: int | None,
+        actor_user_id: int,
+        view: FormView,
     ) -> Outcome | None:
         """Someone else changed this form since this user last saw it: show them first."""
         if seen is None or seen == form.version or form.updated_by in (None, actor_user_id):
             return None
-        return self._colleague_changed(form, actor_user_id, view.definition)
+        return self._colleague_changed(session, form, actor_user_id, view.definition)
 
+    @staticmethod
     def _colleague_changed(
-        self, form: StoredForm, actor_user_id: int, definition: FormDefinition
+        session: Session, form: StoredForm, actor_user_id: int, definition: FormDefinition
     ) -> Outcome:
-        """The refusal that names what a colleague changed last and the value now kept."""
-        with self.database.transaction() as session:
-            entries = AuditRepository(session).list_for_form(form.id)
-            users = UserRepository(session)
-            theirs = [e for e in entries if e.actor_user_id not in (None, actor_user_id)]
-            last = theirs[-1] if theirs else None
-            who = users.get(last.actor_user_id) if last and last.actor_user_id else None
+        """The refusal that names what a colleague changed last and the value now kept.
+
+        Read in the caller's transaction: on SQLite a second transaction opened here would wait
+        for the write lock the caller holds (the busy timeout, then an error)."""
+        entries = AuditRepository(session).list_for_form(form.id)
+        users = UserRepository(session)
+        theirs = [e for e in entries if e.actor_user_id not in (None, actor_user_id)]
+        last = theirs[-1] if theirs else None
+        who = users.get(last.actor_user_id) if last and last.actor_user_id else None
         field, text = "本表", "（见当前步骤）"
         if last is not None and last.field_key:
             field = _audit_label(definition, last.field_key)
@@ -267,7 +275,7 @@ class FilingService:
         with self.database.transaction() as session:
             ChatSessionRepository(session).set(actor_user_id, current.id, current.version)
             view = self._view(session, current)
-        outcome = self._colleague_changed(current, actor_user_id, view.definition)
+            outcome = self._colleague_changed(session, current, actor_user_id, view.definition)
         return ActResult(outcome, view)
 
     def review(self, form_id: int) -> Review:

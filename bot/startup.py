@@ -8,17 +8,31 @@ server (which answers 403 to requests without Telegram's secret-token header).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
+from telegram.ext import (
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+)
 
 from bot import messages
 from bot.handlers import register_handlers
@@ -30,7 +44,7 @@ from bot.reminders.jobs import install_reminders
 from bot.roles import Directory
 from bot.service import FilingService
 from bot.settings import Settings, SettingsError
-from bot.updates import PerUserOrderedProcessor
+from bot.updates import PerUserOrderedProcessor, send_flood_notices
 from dialogs.loader import DefinitionError, load_layouts
 from exports.render import Renderer
 from exports.render import missing as render_missing
@@ -44,38 +58,70 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret
 # --- logging -------------------------------------------------------------------------------------
 
 
-class RedactToken(logging.Filter):
-    """Replaces the bot token in every record (message and traceback) on the handlers it guards:
-    a URL in an error message must not leak it even if a library logs one."""
+def secrets_of(token: str, webhook_secret: str | None = None) -> dict[str, str]:
+    """What must never reach a log, each with the placeholder it is replaced by: the bot token,
+    its secret half on its own (after "<bot id>:"), and the webhook secret token."""
+    found: dict[str, str] = {}
+    if token:
+        found[token] = "<TOKEN>"
+        _, _, half = token.partition(":")
+        if len(half) >= 16:
+            found.setdefault(half, "<TOKEN>")
+    if webhook_secret:
+        found.setdefault(webhook_secret, "<WEBHOOK_SECRET>")
+    return found
 
-    def __init__(self, token: str) -> None:
+
+def redact(text: str, secrets: dict[str, str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):  # the whole token before its half
+        if secret in text:
+            text = text.replace(secret, secrets[secret])
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the secrets in every record (message and traceback) on the handlers it guards:
+    a URL in an error message or the parameters of a logged Bot API call must not leak them,
+    whatever the level."""
+
+    def __init__(self, token: str, webhook_secret: str | None = None) -> None:
         super().__init__()
-        self.token = token
+        self.secrets = secrets_of(token, webhook_secret)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.token:
+        if not self.secrets:
             return True
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<TOKEN>")
-            record.args = ()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's to report
+            return True
+        redacted = redact(message, self.secrets)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<TOKEN>")
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
         return True
 
 
-_REDACTED: set[str] = set()
+RedactToken = RedactSecrets  # the earlier name
+_REDACTED: dict[str, str] = {}
 
 
-def redact_token_everywhere(token: str) -> None:
-    """Redact the token from every log record when it is created, whatever logger or handler
-    (PTB itself logs the Bot API URL, token included, at DEBUG). Installed once per process."""
-    if not token or token in _REDACTED:
+def redact_everywhere(token: str, webhook_secret: str | None = None) -> None:
+    """Redact the secrets from every log record when it is created, whatever logger or handler
+    (PTB logs the Bot API URL with the token, and the parameters of setWebhook with the secret
+    token, at DEBUG). The record factory is installed once per process; later calls add
+    secrets to it."""
+    added = secrets_of(token, webhook_secret)
+    if not added or added.keys() <= _REDACTED.keys():
         return
     first = not _REDACTED
-    _REDACTED.add(token)
+    for secret, label in added.items():
+        _REDACTED.setdefault(secret, label)
     if not first:
         return
     previous = logging.getLogRecordFactory()
@@ -86,10 +132,9 @@ def redact_token_everywhere(token: str) -> None:
             message = record.getMessage()
         except Exception:  # a broken format string is the logging module's to report
             return record
-        if any(secret in message for secret in _REDACTED):
-            for secret in _REDACTED:
-                message = message.replace(secret, "<TOKEN>")
-            record.msg, record.args = message, ()
+        redacted = redact(message, _REDACTED)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return record
 
     logging.setLogRecordFactory(factory)
@@ -101,13 +146,16 @@ def quiet_http_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure_logging(token: str) -> None:
+def configure_logging(token: str, webhook_secret: str | None = None) -> None:
+    """INFO to stderr; the token and the webhook secret are redacted on every root handler, at
+    every level (DEBUG included)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))  # tracebacks are formatted after the record
-    redact_token_everywhere(token)
+        # Tracebacks are formatted after the record is created: the filter covers them.
+        handler.addFilter(RedactSecrets(token, webhook_secret))
+    redact_everywhere(token, webhook_secret)
     quiet_http_logs()
 
 
@@ -139,7 +187,8 @@ def build_application(
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
-    redact_token_everywhere(settings.telegram_bot_token.get_secret_value())
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    redact_everywhere(settings.telegram_bot_token.get_secret_value(), webhook_secret)
     deps = Deps(
         settings=settings,
         database=database,
@@ -165,6 +214,7 @@ def build_application(
         .build()
     )
     app.bot_data[DEPS_KEY] = deps
+    send_flood_notices(app, messages.FLOOD_NOTICE)
     register_handlers(app)
     # Reminders, /status with progress, /remind, /policy and review go in front of group 0's
     # catch-all handlers (see bot.reminders.commands.register).
@@ -186,23 +236,37 @@ async def _post_init(app: BotApplication) -> None:
         await set_chat_commands(app.bot, user.telegram_id, messages.SUPERVISOR_COMMANDS)
 
 
+def database_unavailable(error: BaseException | None) -> bool:
+    """The database could not be reached (down, refused, locked, pool exhausted)."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure and tell the user that their saved answers are safe."""
+    """Log the failure and tell the user, once, that their confirmed answers are safe.
+
+    A failed update ends here: ApplicationHandlerStop keeps PTB from running the next handler
+    group, which would fail again (the gate in group -1 failed, so no one is identified) and
+    send a second message."""
     error = context.error
     if isinstance(update, Update) and isinstance(error, Forbidden) and update.effective_user:
         # The user blocked the bot: remember it, so reminders stop until they write again.
-        await in_thread(context.deps.directory.mark_blocked, update.effective_user.id)
-        return
+        with contextlib.suppress(SQLAlchemyError):
+            await in_thread(context.deps.directory.mark_blocked, update.effective_user.id)
+        raise ApplicationHandlerStop
     update_id = update.update_id if isinstance(update, Update) else None
     _LOGGER.error("update %s failed", update_id, exc_info=error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
         return
-    if update.effective_chat.type != "private":
-        return
-    try:
-        await context.bot.send_message(update.effective_chat.id, messages.ERROR_TEXT)
-    except TelegramError as send_error:
-        _LOGGER.warning("could not tell the user about the error: %s", send_error)
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        text = messages.DATABASE_DOWN if database_unavailable(error) else messages.ERROR_TEXT
+        try:
+            await context.bot.send_message(chat.id, text)
+        except TelegramError as send_error:
+            _LOGGER.warning("could not tell the user about the error: %s", send_error)
+    raise ApplicationHandlerStop
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -238,7 +302,8 @@ def _fail(kind: str, message: str, code: int) -> int:
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     """Run until interrupted. Configuration problems are one line on stderr and exit 2."""
     assert settings.telegram_bot_token is not None  # settings_or_exit(require_token=True)
-    configure_logging(settings.telegram_bot_token.get_secret_value())
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    configure_logging(settings.telegram_bot_token.get_secret_value(), webhook_secret)
     try:
         options = webhook_options(settings) if webhook else {}
     except SettingsError as error:

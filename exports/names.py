@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from exports.xmlsafe import REPLACEMENT, xml_safe
+
 # Not allowed in file names on Windows, macOS or Linux, plus controls.
 _FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 # Not allowed in Excel sheet names.
@@ -15,7 +17,7 @@ FILE_STEM_LIMIT = 120
 
 
 def _clean(text: str, forbidden: re.Pattern[str]) -> str:
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", xml_safe(text).replace(REPLACEMENT, "_"))
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
     text = forbidden.sub("_", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, MergedCell, WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
@@ -23,6 +22,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from exports.grid import FONT_NAME, STYLES, CellValue, Grid, PageGeometry
+from exports.xmlsafe import xml_safe
 
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -66,10 +66,9 @@ def register_styles(workbook: Workbook, keys: Iterable[str]) -> None:
 
 
 def cell_value(value: CellValue) -> str | Decimal | None:
-    """Characters Excel cannot store (C0 controls) are dropped; the chat refuses them anyway."""
-    if isinstance(value, str):
-        return str(ILLEGAL_CHARACTERS_RE.sub("", value))
-    return value
+    """Characters Excel cannot store (C0 controls, XML-forbidden) are replaced; the chat refuses
+    them anyway."""
+    return xml_safe(value)
 
 
 def _set_print(ws: Worksheet, grid: Grid) -> None:

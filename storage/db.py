@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -137,18 +138,25 @@ def upgrade(url: str | URL | None = None, revision: str = "head") -> None:
         engine.dispose()
 
 
+class NestedTransactionError(RuntimeError):
+    """A transaction was opened in a thread that already holds one on SQLite."""
+
+
 class Database:
     """An engine and its session factory. `with db.transaction() as session:` commits when the
     block ends normally and rolls back when it raises.
 
-    On SQLite every transaction takes the write lock when it starts (BEGIN IMMEDIATE), so do not
-    open a second transaction in a thread that holds one: it would wait for the busy timeout.
+    On SQLite every transaction takes the write lock when it starts (BEGIN IMMEDIATE), so a
+    second transaction opened in a thread that holds one would wait for its own lock until the
+    busy timeout, stalling every other writer meanwhile. That is refused at once
+    (NestedTransactionError): pass the session down instead.
     """
 
     def __init__(self, url: str | URL | None = None, **engine_kwargs: Any) -> None:
         self.url = database_url() if url is None else normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._open = threading.local()  # .depth: transactions this thread holds
 
     @property
     def backend(self) -> str:
@@ -157,8 +165,17 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
+        depth: int = getattr(self._open, "depth", 0)
+        if depth and self.backend == "sqlite":
+            raise NestedTransactionError(
+                "a SQLite transaction inside another one would wait for its own write lock"
+            )
+        self._open.depth = depth + 1
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        finally:
+            self._open.depth = depth
 
     def session(self) -> Session:
         """A session the caller manages (commit, rollback, close)."""

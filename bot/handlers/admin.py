@@ -16,7 +16,7 @@ from bot import messages
 from bot.handlers.common import BotContext, command_args, drop_keyboard, in_thread, say
 from bot.keyboards import InvitePress, RoundPress, button, decode, markup
 from bot.render import Line
-from bot.roles import INVITE_DAYS, Actor
+from bot.roles import INVITE_DAYS, Actor, RefusedText
 from dialogs.loader import load_layouts
 from storage.records import AlreadyExistsError, Invite, Role
 
@@ -75,6 +75,9 @@ async def newdept_command(update: Update, context: BotContext) -> None:
         department = await in_thread(context.deps.directory.create_department, actor, name)
     except AlreadyExistsError:
         await say(update, context, [f"部门“{name}”已存在。"])
+        return
+    except RefusedText as error:
+        await say(update, context, [error.problem.message])
         return
     except ValueError:
         await say(update, context, ["部门名称应为 1 到 50 个字。"])

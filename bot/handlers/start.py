@@ -20,6 +20,7 @@ from bot import messages
 from bot.handlers.common import BotContext, command_args, in_thread, say
 from bot.render import Line
 from bot.roles import Actor
+from dialogs.parsing.text import without_invisible
 from storage.records import RedeemFailure, Role
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,8 +29,10 @@ NAME_LIMIT = 64
 
 
 def display_name(update: Update) -> str:
+    """The Telegram name, without characters a workbook cannot hold (it is shown as who last
+    changed a form in the round's export)."""
     user = update.effective_user
-    return user.full_name[:NAME_LIMIT] if user is not None else ""
+    return without_invisible(user.full_name)[:NAME_LIMIT] if user is not None else ""
 
 
 def private_link(context: BotContext) -> str:

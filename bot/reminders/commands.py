@@ -61,7 +61,10 @@ _DECIDE = re.compile(r"rv:([ar]):(\d{1,12}):(\d{1,12})")
 CANCEL = "rv:x"
 MAX_REVIEW_BUTTONS = 10
 REVIEWERS_ONLY = "这个命令供审核人和管理员使用。"
-POLICY_EDITORS = frozenset({Role.ADMIN, Role.DISTRICT_SUPERVISOR, Role.SUPERVISOR})
+ROUND_WIDE_ONLY = (
+    "截止时间和提醒设置对本轮所有部门生效，只有管理员和区级审核人可以修改。"
+    "你可以发送 /policy 查看当前设置。"
+)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], *, group: int = 0) -> None:
@@ -220,8 +223,8 @@ async def policy_command(update: Update, context: BotContext) -> None:
         args = args[1:]
     changed = bool(args)
     if changed:
-        if actor.role not in POLICY_EDITORS:
-            await say(update, context, [REVIEWERS_ONLY])
+        if not actor.sets_round_policy:
+            await say(update, context, [ROUND_WIDE_ONLY])
             return
         try:
             policy, deadline = parse_settings(
@@ -241,6 +244,7 @@ async def policy_command(update: Update, context: BotContext) -> None:
         next_time=local_text(upcoming.due_at, runtime.zone) if upcoming else "",
         example=EXAMPLE,
         changed=changed,
+        may_change=actor.sets_round_policy,
     )
     await send_html(update, context, [text])
 
@@ -403,7 +407,7 @@ async def comment_received(
             runtime.zone,
         )
     except review_flow.ReviewError as error:
-        if str(error) == review_flow.EMPTY_COMMENT:  # ask again
+        if str(error) == review_flow.EMPTY_COMMENT or error.retry:  # ask again
             await in_thread(_await_comment, runtime, actor, pending.form_id, pending.version)
         await say(update, context, [str(error)])
         return

@@ -21,7 +21,7 @@ from bot.reminders.compose import APPROVED, RETURNED
 from bot.reminders.planner import reachable_staff
 from bot.reminders.progress import FormProgress, form_name, form_progress
 from bot.reminders.schedule import leave_quiet_hours
-from bot.roles import Actor
+from bot.roles import Actor, RefusedText, check_typed_text
 from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from storage.db import Database
@@ -44,6 +44,12 @@ EMPTY_COMMENT = "退回时请写明修改意见。"
 
 class ReviewError(Exception):
     """A review that cannot be done; the message is for the supervisor."""
+
+    retry = False  # the supervisor is asked for the comment again
+
+
+class CommentRefused(ReviewError):
+    retry = True
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,10 @@ def return_for_changes(
     comment = comment.strip()[:MAX_COMMENT]
     if not comment:
         raise ReviewError(EMPTY_COMMENT)
+    try:
+        check_typed_text(comment, "退回意见", "请补充产出指标的目标值")
+    except RefusedText as error:
+        raise CommentRefused(error.problem.message) from None
     return _review(database, actor, form_id, version, FormStatus.RETURNED, comment, now, zone)
 
 

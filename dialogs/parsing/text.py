@@ -71,15 +71,38 @@ def is_emoji(char: str) -> bool:
     )
 
 
+def is_noncharacter(char: str) -> bool:
+    """Unicode's 66 non-characters: U+FDD0..U+FDEF and the last two code points of every plane
+    (U+FFFE, U+FFFF, U+1FFFE …). XML forbids U+FFFE and U+FFFF: a workbook holding one cannot
+    be opened."""
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
 def _is_control(char: str) -> bool:
     """C0/C1 controls other than newline and tab, format characters (zero-width, bidi
-    overrides, BOM, soft hyphen), line/paragraph separators, private use and surrogates."""
+    overrides, BOM, soft hyphen), line/paragraph separators, private use, surrogates and
+    non-characters: everything a workbook (XML) cannot hold, and more that prints as nothing."""
     if char in "\n\t":
         return False
     code = ord(char)
     if 0xFE00 <= code <= 0xFE0D or 0xE0100 <= code <= 0xE01EF:  # other variation selectors
         return True
+    if is_noncharacter(char):
+        return True
     return unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters `clean_text` refuses, for texts the user did not type to
+    us and so cannot be asked to correct (a Telegram display name)."""
+    return "".join(char for char in text if not _is_control(char))
+
+
+def has_invisible_characters(text: str) -> bool:
+    """Whether `text` holds a character `clean_text` refuses as CONTROL_CHARACTERS (for the
+    texts that do not go through it: names, comments)."""
+    return any(_is_control(char) for char in text.replace("\r", ""))
 
 
 def clean_text(text: str, max_length: int) -> str:

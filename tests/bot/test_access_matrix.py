@@ -54,7 +54,7 @@ from bot.keyboards import (
     decode,
 )
 from bot.reminders import review_flow
-from bot.reminders.commands import REVIEWERS_ONLY
+from bot.reminders.commands import REVIEWERS_ONLY, ROUND_WIDE_ONLY
 from bot.service import FilingService
 from dialogs.actions import Action, ActionKind
 from dialogs.state import FormStatus
@@ -395,7 +395,13 @@ CASES: list[Case] = [
         "/policy (change)",
         "text",
         text("/policy 当天=关"),
-        everyone(staff=no(REVIEWERS_ONLY), reviewers=yes("提醒设置已更新", changes=True)),
+        # Round-wide: only the roles that see every department change it.
+        everyone(
+            staff=no(ROUND_WIDE_ONLY),
+            supervisor_x=no(ROUND_WIDE_ONLY),
+            district=yes("提醒设置已更新", changes=True),
+            admin=yes("提醒设置已更新", changes=True),
+        ),
     ),
     Case(
         "an unknown command",

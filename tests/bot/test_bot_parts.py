@@ -150,6 +150,44 @@ async def test_one_users_updates_in_order_others_concurrently() -> None:
     assert processor.active_users == 0
 
 
+async def test_one_user_holds_at_most_the_limit_and_gets_one_notice_per_flood() -> None:
+    processor = PerUserOrderedProcessor(per_user_limit=3)
+    floods: list[int] = []
+    processor.on_flood = lambda update: floods.append(update.update_id)
+    release = asyncio.Event()
+    handled: list[int] = []
+
+    async def work(update_id: int) -> None:
+        await release.wait()
+        handled.append(update_id)
+
+    async def other() -> None:
+        handled.append(0)
+
+    tasks = [
+        asyncio.create_task(processor.process_update(_update(1, n), work(n)))
+        for n in range(1, 11)
+    ]
+    await asyncio.sleep(0.01)
+    # Seven of user 1's updates were dropped at once (one notice); user 2 is not held up.
+    assert processor.dropped == 7 and floods == [4]
+    assert processor.current_concurrent_updates == 3
+    await asyncio.wait_for(processor.process_update(_update(2, 99), other()), 1.0)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert handled == [0, 1, 2, 3] and processor.active_users == 0
+    # The flood is over: a new one gets its own notice.
+    release.clear()
+    tasks = [
+        asyncio.create_task(processor.process_update(_update(1, n), work(n)))
+        for n in range(11, 16)
+    ]
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert floods == [4, 14] and processor.dropped == 9
+
+
 async def test_retry_after_waits_for_that_request_only() -> None:
     limiter = RetryingRateLimiter(pacing=Pacing.off())
     calls: list[str] = []

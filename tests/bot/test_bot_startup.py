@@ -4,6 +4,7 @@ the logs, retries on 429/5xx/dropped connections, and answers kept when replies 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import signal
@@ -13,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError
-from bot.startup import RedactToken, build_application, run_bot, webhook_options
+from bot.startup import (
+    RedactToken,
+    build_application,
+    configure_logging,
+    quiet_http_logs,
+    run_bot,
+    webhook_options,
+)
 from tests.support.bot import (
     BotEnv,
     join_as,
@@ -123,6 +131,58 @@ def test_webhook_settings_are_checked(tmp_path: Path, capsys: pytest.CaptureFixt
     no_secret = settings.model_copy(update={"webhook_url": "https://example.org/tg"})
     with pytest.raises(SettingsError, match="WEBHOOK_SECRET_TOKEN"):
         webhook_options(no_secret)
+
+
+async def test_debug_logs_of_set_webhook_show_neither_the_token_nor_the_secret(
+    tmp_path: Path,
+) -> None:
+    """DEBUG on, logging configured as `jixiao webhook` does, then setWebhook: PTB logs the
+    call's parameters (the secret token among them) and the Bot API URL (with the token)."""
+    secret = "debug-Webhook_secret-9f3a"
+    port = free_port()
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)  # a root handler before start, like basicConfig's
+    level = root.level
+    try:
+        async with FakeBotApi(default_timeout=10.0) as fake:
+            database = sqlite_database(tmp_path)
+            settings = make_settings(
+                fake,
+                database,
+                [],
+                WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                WEBHOOK_SECRET_TOKEN=secret,
+                WEBHOOK_PORT=port,
+            )
+            token = settings.telegram_bot_token
+            assert token is not None
+            configure_logging(token.get_secret_value(), secret)
+            root.setLevel(logging.DEBUG)
+            for name in ("telegram", "httpx", "httpcore"):
+                logging.getLogger(name).setLevel(logging.DEBUG)
+            app = build_application(settings, database, rate_limiter=quick_limiter())
+            async with app:
+                await app.start()
+                assert app.updater is not None
+                await app.updater.start_webhook(**webhook_options(settings))
+                assert fake.webhook.secret_token == secret
+                await app.updater.stop()
+                await app.stop()
+            database.dispose()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for name in ("telegram", "httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        quiet_http_logs()
+    logged = stream.getvalue()
+    assert "setWebhook" in logged and "DEBUG" in logged  # the call was logged, in detail
+    assert secret not in logged
+    assert DEFAULT_TOKEN not in logged and DEFAULT_TOKEN.split(":")[1] not in logged
+    assert "<WEBHOOK_SECRET>" in logged
 
 
 def test_redact_token_filter() -> None:

@@ -1,5 +1,5 @@
-"""Faults: the bot process killed mid-conversation, two processes on one database, a failing Bot
-API. What must hold whatever happens:
+"""Faults, each on SQLite and on PostgreSQL: the bot process killed mid-conversation, two
+processes on one database, a failing Bot API. What must hold whatever happens:
 
 - an answer the bot confirmed with ✓ is in the database, and stays there across any crash;
 - after a crash the user resumes exactly where the database says they are (the step they last
@@ -37,7 +37,7 @@ from dialogs.state import FormState
 from storage.db import Database
 from storage.records import Role, StoredForm
 from storage.repos import DepartmentRepository, FormRepository, RoundRepository, UserRepository
-from tests.support.bot import BotEnv, perform, sqlite_database
+from tests.support.bot import BotEnv, perform
 from tests.support.fake_bot_api import ApiError, BotMessage, FakeBotApi, TgUser
 from tests.support.processes import BotProcess, BotProcesses, bot_environment
 from tests.support.scripted import SeedScript
@@ -262,10 +262,10 @@ async def restart_and_resume(
 
 
 async def test_sigkill_at_random_points_loses_no_confirmed_answer_and_resumes_at_the_same_step(
-    tmp_path: Path,
+    tmp_path: Path, db: Database
 ) -> None:
     rng = random.Random(SEED)
-    database = sqlite_database(tmp_path)
+    database = db
     url = database.url.render_as_string(hide_password=False)
     async with FakeBotApi(default_timeout=30.0) as fake, BotProcesses(tmp_path) as processes:
         user = fake.user("张三")
@@ -346,7 +346,7 @@ async def test_sigkill_at_random_points_loses_no_confirmed_answer_and_resumes_at
             database.dispose()
 
 
-# --- 2. two processes, one PostgreSQL database, one form -----------------------------------------
+# --- 2. two processes, one database (SQLite or PostgreSQL), one form ----------------------------
 
 
 class Router:
@@ -478,11 +478,6 @@ async def conflicting_answers(tmp_path: Path, db: Database) -> list[Conflict]:
     return found
 
 
-@pytest.mark.parametrize(
-    "storage_template",
-    [pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-)
 async def test_two_processes_never_silently_overwrite_each_other(
     tmp_path: Path, db: Database
 ) -> None:
@@ -497,11 +492,6 @@ async def test_two_processes_never_silently_overwrite_each_other(
         assert "✓" not in conflict.replies[refused[0]], conflict
 
 
-@pytest.mark.parametrize(
-    "storage_template",
-    [pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-)
 async def test_the_refused_person_sees_the_value_that_was_kept(
     tmp_path: Path, db: Database
 ) -> None:
@@ -535,9 +525,9 @@ FAULTS: list[tuple[str, Inject, bool]] = [
 ]
 
 
-async def test_a_failing_bot_api_loses_nothing(tmp_path: Path) -> None:
+async def test_a_failing_bot_api_loses_nothing(tmp_path: Path, db: Database) -> None:
     rng = random.Random(SEED + 1)
-    async with BotEnv.running(tmp_path, reminders=False) as env:
+    async with BotEnv.running(tmp_path, database=db, reminders=False) as env:
         driver = env.person("张三")
         world = await asyncio.to_thread(build_world, env.database, [driver.user.id])
         await driver.say("/fill")

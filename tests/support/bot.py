@@ -89,6 +89,7 @@ class BotEnv:
     reminders: bool = True  # False: the test installs reminders itself (on a fake clock)
     renderer: Any = None  # a Renderer for the tests of PDFs and pictures (LibreOffice is slow)
     drivers: list[ChatDriver] = field(default_factory=list)
+    limiter: Callable[[], RetryingRateLimiter] = quick_limiter  # a new one for each start
     _running: contextlib.AsyncExitStack | None = None
 
     @classmethod
@@ -100,6 +101,7 @@ class BotEnv:
         database: Database | None = None,
         reminders: bool = True,
         renderer: Any = None,
+        limiter: Callable[[], RetryingRateLimiter] = quick_limiter,
         **settings: Any,
     ) -> AsyncIterator[BotEnv]:
         own = database is None
@@ -109,6 +111,7 @@ class BotEnv:
             env = cls(fake, db, make_settings(fake, db, [admin.id], **settings), admin)
             env.reminders = reminders
             env.renderer = renderer
+            env.limiter = limiter
             try:
                 await env.start()
                 yield env
@@ -121,7 +124,7 @@ class BotEnv:
         self.app = build_application(
             self.settings,
             self.database,
-            rate_limiter=quick_limiter(),
+            rate_limiter=self.limiter(),
             reminders=self.reminders,
             renderer=self.renderer,
         )

@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -172,6 +173,44 @@ def empty_database_url(storage_template: Template) -> Iterator[URL]:
         yield url
     finally:
         storage_template.drop(url)
+
+
+@contextmanager
+def outage(template: Template, database: Database) -> Iterator[None]:
+    """The database unreachable inside the block, reachable again after it: SQLite's file
+    replaced by a directory (cannot be opened), PostgreSQL's database closed to connections
+    and its sessions terminated. Pooled connections are dropped on both sides."""
+    url = database.url
+    database.engine.dispose()
+    if isinstance(template, SqliteTemplate):
+        assert url.database is not None
+        path = Path(url.database)
+        aside = path.with_name(path.name + ".aside")
+        aside.mkdir()
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(url.database + suffix)
+            if source.exists():
+                source.rename(aside / source.name)
+        path.mkdir()
+        try:
+            yield
+        finally:
+            database.engine.dispose()
+            path.rmdir()
+            for moved in aside.iterdir():
+                moved.rename(path.with_name(moved.name))
+            aside.rmdir()
+        return
+    name = url.database
+    template._execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+    template._execute(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )
+    try:
+        yield
+    finally:
+        database.engine.dispose()
+        template._execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pytest
 
 from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders, register
 from bot.reminders.clock import FakeClock
+from bot.reminders.commands import ROUND_WIDE_ONLY
 from bot.reminders.jobs import DIGEST_JOB, RUNTIME_KEY, TICK_JOB
 from dialogs.state import FormStatus
 from storage.records import ReminderStatus
@@ -147,15 +148,20 @@ async def test_remind_and_policy_in_chat(tmp_path: Path) -> None:
 
         await supervisor.say("/policy")
         assert "提前提醒：截止前 7、3、1 天" in (supervisor.last_text or "")
-        await supervisor.say("/policy 提前=5,2 日报=9 截止=2021-04-02 18:00")
-        assert "提醒设置已更新" in (supervisor.last_text or "")
+        # The round's deadline and policy apply to every department: not one department's
+        # supervisor's to change, but the district supervisor's (or an admin's).
+        await supervisor.say("/policy 截止=2021-05-30 18:00")
+        assert supervisor.last_text == ROUND_WIDE_ONLY, supervisor.transcript()
+        district = s.person("区审核人")
+        await district.say("/policy 提前=5,2 日报=9 截止=2021-04-02 18:00")
+        assert "提醒设置已更新" in (district.last_text or "")
         with s.env.database.transaction() as session:
             round_ = RoundRepository(session).get(s.world.round.id)
         assert round_ is not None
         assert round_.policy.days_before == (5, 2) and round_.policy.digest_hour == 9
         assert round_.deadline == shanghai(4, 2, 18)
-        await supervisor.say("/policy 提前=明天")
-        assert "提前天数" in (supervisor.last_text or "")
+        await district.say("/policy 提前=明天")
+        assert "提前天数" in (district.last_text or "")
 
 
 async def test_review_round_trip_in_chat(tmp_path: Path) -> None:
