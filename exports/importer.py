@@ -387,15 +387,15 @@ def workbook_bytes(source: bytes | BinaryIO | Path) -> bytes:
     if isinstance(source, Path):
         size = source.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise WorkbookRefused(_too_large_file(size))
+            raise WorkbookRefused(too_large_file(size))
         return source.read_bytes()
     data = source if isinstance(source, bytes) else source.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise WorkbookRefused(_too_large_file(len(data)))
+        raise WorkbookRefused(too_large_file(len(data)))
     return data
 
 
-def _too_large_file(size: int) -> Problem:
+def too_large_file(size: int) -> Problem:
     params = {"size": _size_text(size), "limit": _size_text(MAX_FILE_BYTES)}
     return Problem(Code.IMPORT_FILE_TOO_LARGE, params)
 

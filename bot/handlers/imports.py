@@ -29,7 +29,7 @@ from dialogs.catalogue import Code, Problem
 from dialogs.filing import DepartmentFiling
 from dialogs.loader import get_layout
 from exports.import_worker import read_bounded_async
-from exports.importer import MAX_FILE_BYTES, ImportProblem
+from exports.importer import MAX_FILE_BYTES, ImportProblem, WorkbookRefused, too_large_file
 from storage.db import Database
 from storage.records import Department, Round
 from storage.repos import (
@@ -114,8 +114,9 @@ async def document_received(update: Update, context: BotContext) -> None:
         await say(update, context, ["请发送 .xlsx 格式的绩效目标表（可先用 /export 导出模板）。"])
         return
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // 2**20
-        await say(update, context, [f"文件过大（超过 {limit} MB），请检查是否为绩效目标表。"])
+        # Refused before downloading: the same catalogue message as a file read and refused.
+        refused = WorkbookRefused(too_large_file(document.file_size)).problem
+        await say(update, context, _problem_lines([refused]))
         return
     round_ = await in_thread(context.deps.directory.current_round)
     if round_ is None:

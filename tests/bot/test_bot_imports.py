@@ -200,6 +200,7 @@ HOSTILE = {
     "zip bomb": (lambda: workbooks.zip_bomb(5 * 2**20), Code.IMPORT_ARCHIVE_TOO_LARGE),
     "password-protected": (workbooks.encrypted_ole, Code.IMPORT_ENCRYPTED),
     "random bytes": (workbooks.random_bytes, Code.IMPORT_NOT_WORKBOOK),
+    "over 5 MB": (lambda: bytes(6 * 2**20), Code.IMPORT_FILE_TOO_LARGE),  # never downloaded
 }
 
 
