@@ -31,7 +31,7 @@ from dialogs.loader import get_layout
 from exports.import_worker import read_bounded_async
 from exports.importer import MAX_FILE_BYTES, ImportProblem, WorkbookRefused, too_large_file
 from storage.db import Database
-from storage.records import Department, Round
+from storage.records import Department, PendingKind, Round
 from storage.repos import (
     Expired,
     ImportWait,
@@ -124,6 +124,9 @@ async def document_received(update: Update, context: BotContext) -> None:
         return
     department = await in_thread(context.deps.directory.department, actor.user.department_id)
     assert department is not None
+    # A new file replaces any import waiting for confirmation, even when it is refused: an
+    # older plan's button must not apply a file the user has since replaced.
+    await in_thread(_forget, context.deps.database, actor.user.id)
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
     with contextlib.suppress(TelegramError):  # reading takes a second or two: show we are at it
@@ -135,6 +138,11 @@ async def document_received(update: Update, context: BotContext) -> None:
     service = ImportService(context.deps.service)
     plan = await in_thread(service.plan, department.id, round_.id, result)
     await _offer(update, context, plan, data, [])
+
+
+def _forget(database: Database, user_id: int) -> None:
+    with database.transaction() as session:
+        PendingInputRepository(session).discard(user_id, PendingKind.IMPORT)
 
 
 def _take(database: Database, user_id: int) -> ImportWait | Expired | None:

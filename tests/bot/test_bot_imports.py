@@ -240,3 +240,18 @@ async def test_hostile_files_get_one_message_and_others_are_answered_within_a_se
             assert sum(lead(code) in reply for reply in replies) >= 1, (name, replies)
         assert all("Traceback" not in reply and "出错了" not in reply for reply in replies)
         assert forms(env) == []
+
+
+async def test_a_new_file_replaces_the_import_waiting_for_confirmation(tmp_path: Path) -> None:
+    async with BotEnv.running(tmp_path) as env:
+        await open_round(env, "2023", X)
+        staff = await join_as(env, "甲", "staff", X)
+        await staff.upload(FILE_NAME, workbook("2023"))
+        first_plan = staff.keyboard_message
+        assert first_plan is not None and "✅ 确认导入" in staff.buttons()
+        refused = texts(await staff.upload("改过的.xlsx", workbooks.random_bytes()))
+        assert lead(Code.IMPORT_NOT_WORKBOOK) in refused
+        # The first plan's button no longer applies the file the user replaced.
+        stale = texts(await staff.tap("确认导入", message=first_plan, expect_reply=True))
+        assert "没有待确认的导入" in stale, staff.transcript()
+        assert forms(env) == []
