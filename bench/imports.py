@@ -11,6 +11,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from bench.report import publish
 from dialogs.loader import get_layout
@@ -88,9 +89,9 @@ def run(argv: list[str]) -> None:
     ]
     for name, data in files.items():
         seconds, peak, result = _measure(
-            lambda data=data: import_workbook(data, layout, DEPARTMENT, YEAR), options.repeat
+            partial(import_workbook, data, layout, DEPARTMENT, YEAR), options.repeat
         )
-        child, _, _ = _measure(lambda data=data: read_bounded(data, layout, DEPARTMENT, YEAR), 1)
+        child, _, _ = _measure(partial(read_bounded, data, layout, DEPARTMENT, YEAR), 1)
         lines.append(
             f"| {name} | {len(data) // 1024} KB | {seconds:.3f} | {peak:.1f} | {child:.2f} "
             f"| {_outcome(result)} |"
