@@ -474,8 +474,14 @@ def _read_sheet(workbook: Workbook, ws: ReadOnlyWorksheet, limits: SheetLimits) 
         date_formats=workbook._date_formats,
         timedelta_formats=workbook._timedelta_formats,
     )
+    # A valid sheet has each cell once; a stream repeating rows within the limits would make
+    # the parse cost grow with the file instead of the layout.
+    budget = 2 * limits.rows * limits.columns
     try:
         for _, row in parser.parse():
+            budget -= len(row)
+            if budget < 0:
+                raise _sheet_too_large(ws.title, "重复的行或单元格", limits)
             for cell in row:
                 value = cell["value"]
                 if value is None or value == "":

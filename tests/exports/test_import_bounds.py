@@ -5,6 +5,9 @@ child-process reader holds to its time and memory budget."""
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -59,6 +62,7 @@ def lying_bomb() -> bytes:
 SHAPES: dict[str, tuple[Callable[[], bytes] | str, Code]] = {
     "huge dimension": (workbooks.huge_dimension, Code.IMPORT_SHEET_TOO_LARGE),
     "cell at XFD1048576": (workbooks.far_cell, Code.IMPORT_SHEET_TOO_LARGE),
+    "row 1 repeated 5 000 times": (workbooks.repeated_rows, Code.IMPORT_SHEET_TOO_LARGE),
     "zip bomb": ("bomb", Code.IMPORT_ARCHIVE_TOO_LARGE),
     "zip bomb lying about its size": ("lying_bomb", Code.IMPORT_NOT_WORKBOOK),
     "password-protected": (workbooks.encrypted_ole, Code.IMPORT_ENCRYPTED),
@@ -213,11 +217,14 @@ def test_the_child_is_stopped_at_its_memory_budget(costly: bytes) -> None:
 
 
 def test_the_child_is_stopped_at_its_cpu_budget() -> None:
-    layout = get_layout("2021")
-    # Within the part limit, and a few CPU seconds to read (problems, with the default budget).
-    data = workbooks.many_shared_strings(75_000)
-    result = read_bounded(data, layout, DEPARTMENT, YEAR, Budget(cpu_seconds=1, seconds=120))
-    assert _refusal(result) is Code.IMPORT_TOO_COSTLY
+    """The limits the child sets on itself: one CPU second ends a busy loop with SIGXCPU."""
+    code = "from exports.import_worker import _limit\n_limit(1, 2**30)\nwhile True:\n    pass"
+    started = time.process_time()
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode in (-signal.SIGXCPU, -signal.SIGKILL), done
+    assert time.process_time() - started < 1  # the parent spent nothing on it
 
 
 def test_the_child_is_stopped_at_its_wall_clock_budget() -> None:

@@ -187,3 +187,13 @@ def many_shared_strings(count: int = 150_000) -> bytes:
         base, "[Content_Types].xml", types.replace("</Types>", shared + "</Types>").encode()
     )
     return replace_part(with_types, "xl/sharedStrings.xml", xml.encode())
+
+
+def repeated_rows(copies: int = 5_000) -> bytes:
+    """A few KB whose sheet repeats row 1 (A1:J1) `copies` times: every cell within the
+    layout's limits, yet a parse cost that grows with the stream."""
+    xml = _sheet_xml(small_workbook())
+    row = "".join(f'<c r="{col}1"><v>1</v></c>' for col in "ABCDEFGHIJ")
+    return _with_sheet(
+        xml.replace("</sheetData>", f'<row r="1">{row}</row>' * copies + "</sheetData>")
+    )
