@@ -78,6 +78,7 @@ def run(argv: list[str]) -> None:
         "`<dimension>` A1:XFD1048576": workbooks.huge_dimension(),
         "a cell at XFD1048576": workbooks.far_cell(),
         "a merge A1:XFD1048576": workbooks.far_merge(),
+        "row 1 repeated 5 000 times": workbooks.repeated_rows(),
         "zip bomb (64 MB sheet part)": workbooks.zip_bomb(),
         "zip bomb claiming 1 KB": workbooks.lying_zip_bomb(),
         "password-protected (OLE)": workbooks.encrypted_ole(),
