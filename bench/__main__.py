@@ -1,4 +1,5 @@
-"""`python -m bench throughput|export|reminders|inbox [options]`: run one benchmark, print its
+"""`python -m bench throughput|export|reminders|inbox|imports [options]`: run one benchmark,
+print its
 figures and record them in BENCHMARKS.md."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ BENCHES = {
     "export": "bench.export",
     "reminders": "bench.reminders",
     "inbox": "bench.inbox",
+    "imports": "bench.imports",  # branch imports
 }
 
 

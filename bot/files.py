@@ -7,13 +7,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.imports import ImportService
+from bot.imports import FormsLocked, ImportService, PlanOutdated
 from bot.service import FilingService
 from bot.settings import Settings
 from dialogs.loader import get_layout
 from exports import department_workbook, render
 from exports.consolidated import consolidated_workbook
-from exports.importer import import_workbook
+from exports.import_worker import read_bounded
+from exports.importer import ImportProblem
 from exports.names import consolidated_file_name, department_file_name
 from storage.db import Database, make_private_dir, write_private_file
 from storage.records import Department, Role, Round
@@ -152,6 +153,27 @@ def preview_command(
 def _departments(database: Database) -> int:
     with database.transaction() as session:
         return len(DepartmentRepository(session).list_all())
+def _print_problems(problems: list[ImportProblem]) -> None:
+    if len(problems) == 1 and problems[0].code is not None:  # the whole file was refused
+        print(f"无法导入（未做任何修改）：{problems[0].message}", file=sys.stderr)
+        return
+    print("无法导入，以下单元格有问题（未做任何修改）：", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _confirmed() -> bool | None:
+    """The user's answer; None when there is no terminal to ask on."""
+    if not sys.stdin.isatty():
+        return None
+    try:
+        answer = input("确认导入以上变化？(y/n) ").strip().lower()
+    except EOFError:
+        return None
+    return answer in ("y", "yes", "是")
+
+
+MAX_REPLANS = 3  # a plan outdated again and again: someone is editing right now
 
 
 def import_command(
@@ -166,35 +188,47 @@ def import_command(
         path = Path(workbook)
         if not path.is_file():
             return _fail(f"找不到文件：{workbook}")
-        result = import_workbook(path, get_layout(round_.layout), dept.name, year)
+        result = read_bounded(path, get_layout(round_.layout), dept.name, year)
         if isinstance(result, list):
-            print("无法导入，以下单元格有问题（未做任何修改）：", file=sys.stderr)
-            for problem in result:
-                print(f"  {problem}", file=sys.stderr)
+            _print_problems(result)
             return 1
         imports = ImportService(FilingService(database))
         plan = imports.plan(dept.id, round_.id, result)
-        print(plan.summary())
-        if not plan.applicable:
-            print("没有需要导入的变化。")
-            return 0
-        if not assume_yes:
-            if not sys.stdin.isatty():
-                return _fail(
-                    "没有终端可以确认导入，未做任何修改。核对以上变化后加 --yes 导入，"
-                    f"例：jixiao import {workbook} --year {year} --department {department} --yes"
+        for _ in range(MAX_REPLANS):
+            print(plan.summary())
+            if plan.blocked:
+                for problem in plan.refusals():
+                    print(f"无法导入（未做任何修改）：{problem.message}", file=sys.stderr)
+                return 1
+            if not plan.applicable:
+                print("没有需要导入的变化。")
+                return 0
+            if not assume_yes:
+                confirmed = _confirmed()
+                if confirmed is None:
+                    return _fail(
+                        "没有终端可以确认导入，未做任何修改。核对以上变化后加 --yes 导入，"
+                        f"例：jixiao import {workbook} --year {year} "
+                        f"--department {department} --yes"
+                    )
+                if not confirmed:
+                    print("已取消，未做任何修改。")
+                    return 0
+            with database.transaction() as session:
+                actor = UserRepository(session).upsert(
+                    CLI_TELEGRAM_ID, "终端用户", role=Role.STAFF
                 )
             try:
-                answer = input("确认导入以上变化？(y/n) ").strip().lower()
-            except (EOFError, KeyboardInterrupt):
-                answer = ""
-            if answer not in ("y", "yes", "是"):
-                print("已取消，未做任何修改。")
-                return 0
-        with database.transaction() as session:
-            actor = UserRepository(session).upsert(CLI_TELEGRAM_ID, "终端用户", role=Role.STAFF)
-        written = imports.apply(plan, result, actor.id)
-        print(f"已导入 {written} 张表。")
-        return 0
+                written = imports.apply(plan.basis, dept.id, round_.id, result, actor.id)
+            except PlanOutdated as outdated:
+                print(outdated.problem().message)
+                plan = outdated.plan
+                continue
+            except FormsLocked as locked:
+                plan = locked.plan
+                continue
+            print(f"已导入 {written} 张表。")
+            return 0
+        return _fail("表格正在被其他人修改，未做任何修改。请稍后再导入。")
     finally:
         database.dispose()

@@ -72,6 +72,19 @@ class Code(StrEnum):
     # --- a round's layout (branch terminal) -------------------------------------------------------
     LAYOUT_UNKNOWN = "layout_unknown"
     LAYOUT_CONFLICT = "layout_conflict"
+    # --- workbook import and pending inputs (branch imports) -----------------------------------
+    IMPORT_NOT_WORKBOOK = "import_not_workbook"
+    IMPORT_ENCRYPTED = "import_encrypted"
+    IMPORT_OLD_FORMAT = "import_old_format"
+    IMPORT_FILE_TOO_LARGE = "import_file_too_large"
+    IMPORT_ARCHIVE_TOO_LARGE = "import_archive_too_large"
+    IMPORT_TOO_MANY_SHEETS = "import_too_many_sheets"
+    IMPORT_SHEET_TOO_LARGE = "import_sheet_too_large"
+    IMPORT_TOO_COSTLY = "import_too_costly"
+    IMPORT_FORM_LOCKED = "import_form_locked"
+    IMPORT_PLAN_CHANGED = "import_plan_changed"
+    IMPORT_EXPIRED = "import_expired"
+    RETURN_COMMENT_EXPIRED = "return_comment_expired"
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,57 @@ CATALOGUE: Mapping[Code, Entry] = {
         E,
         "{year}年填报轮次已是 {round_layout} 版表样，不能改用 {text} 版（可选表样：{known}）。"
         "例：{example}",
+    ),
+    # --- workbook import and pending inputs (branch imports) -----------------------------------
+    Code.IMPORT_NOT_WORKBOOK: Entry(
+        E,
+        "这不是可读取的 Excel 工作簿（.xlsx）：{detail}。"
+        "请在 Excel 或 WPS 中打开后“另存为 .xlsx”再发送，例：2021_绩效目标表.xlsx",
+    ),
+    Code.IMPORT_ENCRYPTED: Entry(
+        E,
+        "文件设有打开密码（已加密），无法读取。请在 Excel 或 WPS 中取消密码"
+        "（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx 再发送。",
+    ),
+    Code.IMPORT_OLD_FORMAT: Entry(
+        E, "这是旧版 Excel 文件（.xls），无法读取。请另存为 .xlsx 再发送，例：2021_绩效目标表.xlsx"
+    ),
+    Code.IMPORT_FILE_TOO_LARGE: Entry(
+        E, "文件有 {size}，超过 {limit} 的上限；绩效目标表通常只有几十 KB，请检查是否发错了文件。"
+    ),
+    Code.IMPORT_ARCHIVE_TOO_LARGE: Entry(
+        E,
+        "工作簿解压后的内容过大（{part}：{size}，上限 {limit}），不像绩效目标表，未读取。"
+        "请删去图片和多余的工作表后再发送。",
+    ),
+    Code.IMPORT_TOO_MANY_SHEETS: Entry(
+        E, "工作簿有 {count} 张工作表，最多读取 {limit} 张。请只保留绩效目标表所在的工作表。"
+    ),
+    Code.IMPORT_SHEET_TOO_LARGE: Entry(
+        E,
+        "工作表“{sheet}”的范围为 {extent}，超出绩效目标表的大小（最多 {rows} 行、{columns} 列，"
+        "即 A1:{corner}）。请删除表格下方和右侧多余的行列（含空白但有格式的单元格）后另存再发送。",
+    ),
+    Code.IMPORT_TOO_COSTLY: Entry(
+        E,
+        "读取这个工作簿超出了时间或内存限额（{limit}），已停止，未做任何修改。"
+        "请检查文件是否为绩效目标表，可先用 /export 导出模板后填写。",
+    ),
+    Code.IMPORT_FORM_LOCKED: Entry(
+        E,
+        "「{form}」当前为「{status}」，不能导入。如需修改，请联系{reviewers}退回后再导入；"
+        "或从工作簿中删去这张工作表后重新发送。",
+    ),
+    Code.IMPORT_PLAN_CHANGED: Entry(
+        E,
+        "你查看导入内容之后，{forms}又有了变化，原来的导入计划未执行（未做任何修改）。"
+        "以下是按当前内容重新核对的变化：",
+    ),
+    Code.IMPORT_EXPIRED: Entry(
+        E, "这次导入的确认已过期（超过 {minutes} 分钟），未做任何修改。请重新发送工作簿。"
+    ),
+    Code.RETURN_COMMENT_EXPIRED: Entry(
+        E, "等待退回意见已超时（超过 {minutes} 分钟），未退回。请重新点击「退回修改」后再发送意见。"
     ),
 }
 

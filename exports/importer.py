@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from dialogs.actions import FilingContext
 from dialogs.answers import answer_indicator_cell, parse_field, parse_group_cell
-from dialogs.catalogue import Problem
+from dialogs.catalogue import Code, Problem
 from dialogs.definition import FieldDef, FieldKind, FormDefinition, IndicatorColumn, Layout
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.parsing.indicator import join_2023
@@ -48,27 +51,37 @@ class ImportProblem:
     sheet: str
     cell: str  # "C5"; empty when the problem concerns the whole sheet or workbook
     message: str
+    code: Code | None = None  # set for refusals of the whole file (dialogs.catalogue)
 
     def __str__(self) -> str:
         place = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
         return f"{place}：{self.message}"
 
 
-class _Sheet:
-    """Cell texts of one worksheet, aware of merged ranges."""
+CellValue = str | int | float | Decimal | bool | datetime | date | time | timedelta | None
 
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-        self.name = ws.title
-        self.max_row = ws.max_row
-        self.max_col = ws.max_column
+
+class _Sheet:
+    """Cell texts of one worksheet, aware of merged ranges: plain data read within the limits
+    of the layout (see `_read_sheet`), so nothing here can grow with what the file claims."""
+
+    def __init__(
+        self,
+        name: str,
+        cells: dict[tuple[int, int], tuple[CellValue, bool]],
+        merges: list[tuple[int, int, int, int]],
+    ) -> None:
+        self.name = name
+        self._cells = cells  # (row, col) -> (value, is a formula); non-empty cells only
+        self.max_row = max((row for row, _ in cells), default=0)
+        self.max_col = max((col for _, col in cells), default=0)
         self._spans: dict[tuple[int, int], tuple[int, int]] = {}
         self._owner: dict[tuple[int, int], tuple[int, int]] = {}
-        for merged in ws.merged_cells.ranges:
-            top_left = (merged.min_row, merged.min_col)
-            self._spans[top_left] = (merged.max_row, merged.max_col)
-            for row in range(merged.min_row, merged.max_row + 1):
-                for col in range(merged.min_col, merged.max_col + 1):
+        for min_row, min_col, max_row, max_col in merges:
+            top_left = (min_row, min_col)
+            self._spans[top_left] = (max_row, max_col)
+            for row in range(min_row, max_row + 1):
+                for col in range(min_col, max_col + 1):
                     self._owner[(row, col)] = top_left
 
     def owner(self, row: int, col: int) -> tuple[int, int]:
@@ -78,12 +91,11 @@ class _Sheet:
         return self._spans.get((row, col), (row, col))[1]
 
     def is_formula(self, row: int, col: int) -> bool:
-        return bool(self.ws.cell(row=row, column=col).data_type == "f")
+        return self._cells.get((row, col), (None, False))[1]
 
     def text(self, row: int, col: int) -> str:
         """The text of the cell covering (row, col); numbers exactly as entered, '' if empty."""
-        top, left = self.owner(row, col)
-        value = self.ws.cell(row=top, column=left).value
+        value = self._cells.get(self.owner(row, col), (None, False))[0]
         if value is None:
             return ""
         if isinstance(value, bool):
@@ -96,10 +108,9 @@ class _Sheet:
         return str(value).strip()
 
     def labels(self) -> Iterator[tuple[int, int, str]]:
-        for row in self.ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.strip():
-                    yield cell.row, cell.column, normalize_label(cell.value)
+        for (row, col), (value, _) in sorted(self._cells.items()):
+            if isinstance(value, str) and value.strip():
+                yield row, col, normalize_label(value)
 
 
 def coordinate(row: int, col: int) -> str:
@@ -310,10 +321,224 @@ def _title_of(sheet: _Sheet) -> str:
     return ""
 
 
-def _load(source: bytes | BinaryIO | Path) -> list[_Sheet]:
-    stream: BinaryIO | Path = io.BytesIO(source) if isinstance(source, bytes) else source
-    workbook = load_workbook(stream, data_only=False)
-    return [_Sheet(ws) for ws in workbook.worksheets]
+# --- bounding the work: checked before anything is parsed --------------------------------------
+
+MAX_FILE_BYTES = 5 * 2**20  # official workbooks are a few dozen KB
+# An official workbook unpacks to about 15 KB per sheet; reading 4 MB of XML takes seconds.
+MAX_PART_BYTES = 4 * 2**20  # one part of the archive, uncompressed
+MAX_ARCHIVE_BYTES = 16 * 2**20  # every part together, uncompressed
+MAX_PARTS = 1000
+MAX_SHEETS = 100
+MAX_MERGES = 5000
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: .xls, or an encrypted .xlsx
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    """How far a sheet of this layout can reach; nothing beyond is ever read."""
+
+    rows: int
+    columns: int
+
+    @property
+    def corner(self) -> str:
+        return coordinate(self.rows, self.columns)
+
+
+def sheet_limits(layout: Layout) -> SheetLimits:
+    """Twice the largest table the layout's definitions allow (every field, every group and
+    indicator row at its maximum), with room for a hand-made sheet's titles, notes, blank rows
+    and columns split or shifted by hand."""
+    rows = columns = 0
+    for definition in (layout.table_a, layout.table_c):
+        fields = list(definition.fields())
+        groups = [f for f in fields if f.kind is FieldKind.GROUP]
+        indicators = definition.indicators
+        level2s = len(list(indicators.level2s()))
+        rows = max(
+            rows,
+            len(fields)
+            + sum(f.max_rows + 1 for f in groups)
+            + level2s * indicators.max_rows_per_level2
+            + 1,
+        )
+        widest = max([3 + len(indicators.columns), *(2 + len(f.columns) for f in groups)])
+        columns = max(columns, widest)
+    return SheetLimits(rows=2 * rows + 20, columns=2 * columns + 6)
+
+
+class WorkbookRefused(Exception):
+    """The file is refused before or while reading; nothing of it is used."""
+
+    def __init__(self, problem: Problem, sheet: str = "工作簿") -> None:
+        super().__init__(problem.message)
+        self.problem = ImportProblem(sheet, "", problem.message, problem.code)
+
+
+def _size_text(size: int) -> str:
+    if size >= 2**20:
+        return f"{size / 2**20:.1f} MB"
+    return f"{max(1, size // 2**10)} KB"
+
+
+def workbook_bytes(source: bytes | BinaryIO | Path) -> bytes:
+    """The file's bytes, refused unread when it is over MAX_FILE_BYTES."""
+    if isinstance(source, Path):
+        size = source.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WorkbookRefused(too_large_file(size))
+        return source.read_bytes()
+    data = source if isinstance(source, bytes) else source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise WorkbookRefused(too_large_file(len(data)))
+    return data
+
+
+def too_large_file(size: int) -> Problem:
+    params = {"size": _size_text(size), "limit": _size_text(MAX_FILE_BYTES)}
+    return Problem(Code.IMPORT_FILE_TOO_LARGE, params)
+
+
+def _not_workbook(detail: str) -> WorkbookRefused:
+    return WorkbookRefused(Problem(Code.IMPORT_NOT_WORKBOOK, {"detail": detail}))
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse what is not an xlsx archive, or one whose parts would unpack too large.
+
+    The sizes come from the zip's central directory; the zip reader never returns more than
+    the size declared there (a part that unpacks to more fails its checksum), so checking the
+    declared sizes bounds what reading can unpack."""
+    if data.startswith(OLE_MAGIC):
+        encrypted = _ENCRYPTION_STREAM in data
+        raise WorkbookRefused(
+            Problem(Code.IMPORT_ENCRYPTED if encrypted else Code.IMPORT_OLD_FORMAT)
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise _not_workbook("文件不是 .xlsx 格式（无法按 zip 打开）") from None
+    if len(parts) > MAX_PARTS:
+        raise WorkbookRefused(
+            Problem(
+                Code.IMPORT_ARCHIVE_TOO_LARGE,
+                {"part": f"{len(parts)} 个部件", "size": "", "limit": str(MAX_PARTS)},
+            )
+        )
+    total = 0
+    for part in parts:
+        if part.flag_bits & 0x1:
+            raise WorkbookRefused(Problem(Code.IMPORT_ENCRYPTED))
+        if part.file_size > MAX_PART_BYTES:
+            raise WorkbookRefused(_archive_too_large(part.filename, part.file_size, MAX_PART_BYTES))
+        total += part.file_size
+    if total > MAX_ARCHIVE_BYTES:
+        raise WorkbookRefused(_archive_too_large("合计", total, MAX_ARCHIVE_BYTES))
+    if "[Content_Types].xml" not in {part.filename for part in parts}:
+        raise _not_workbook("压缩包中没有工作簿的内容（缺少 [Content_Types].xml）")
+
+
+def _archive_too_large(part: str, size: int, limit: int) -> Problem:
+    params = {"part": part[:60], "size": _size_text(size), "limit": _size_text(limit)}
+    return Problem(Code.IMPORT_ARCHIVE_TOO_LARGE, params)
+
+
+def _sheet_too_large(name: str, extent: str, limits: SheetLimits) -> WorkbookRefused:
+    params = {
+        "sheet": name[:31],
+        "extent": extent,
+        "rows": str(limits.rows),
+        "columns": str(limits.columns),
+        "corner": limits.corner,
+    }
+    return WorkbookRefused(Problem(Code.IMPORT_SHEET_TOO_LARGE, params), sheet=name[:31])
+
+
+def _read_sheet(workbook: Workbook, ws: ReadOnlyWorksheet, limits: SheetLimits) -> _Sheet:
+    """One pass over the sheet's XML stream, keeping only cells within `limits`: the sheet's
+    claimed dimension is checked first, and a non-empty cell beyond the limits refuses it."""
+    declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
+    if declared_rows > limits.rows or declared_cols > limits.columns:
+        corner = coordinate(max(declared_rows, 1), max(declared_cols, 1))
+        raise _sheet_too_large(ws.title, f"A1:{corner}", limits)
+    cells: dict[tuple[int, int], tuple[CellValue, bool]] = {}
+    # openpyxl's own read-only row reader (ReadOnlyWorksheet._cells_by_row) drives this parser
+    # too; using it directly also gives the merged ranges, which read-only mode does not keep.
+    parser = WorkSheetParser(
+        ws._get_source(),
+        ws._shared_strings,
+        data_only=False,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    # A valid sheet has each cell once; a stream repeating rows within the limits would make
+    # the parse cost grow with the file instead of the layout.
+    budget = 2 * limits.rows * limits.columns
+    try:
+        for _, row in parser.parse():
+            budget -= len(row)
+            if budget < 0:
+                raise _sheet_too_large(ws.title, "重复的行或单元格", limits)
+            for cell in row:
+                value = cell["value"]
+                if value is None or value == "":
+                    continue
+                position = (int(cell["row"]), int(cell["column"]))
+                if position[0] > limits.rows or position[1] > limits.columns:
+                    raise _sheet_too_large(ws.title, f"A1:{coordinate(*position)}", limits)
+                cells[position] = (value, cell["data_type"] == "f")
+    finally:
+        parser.source.close()
+    merges: list[tuple[int, int, int, int]] = []
+    ranges = parser.merged_cells.mergeCell if parser.merged_cells is not None else []
+    if len(ranges) > MAX_MERGES:
+        raise _sheet_too_large(ws.title, f"{len(ranges)} 个合并单元格", limits)
+    area = 0
+    for merged in ranges:
+        try:
+            bounds = range_boundaries(merged.ref)
+        except (TypeError, ValueError):
+            continue
+        min_col, min_row, max_col, max_row = (int(b or 0) for b in bounds)
+        if min_row > limits.rows or min_col > limits.columns or min_row < 1 or min_col < 1:
+            continue  # starts beyond what is read: covers nothing we read
+        max_row, max_col = min(max_row, limits.rows), min(max_col, limits.columns)
+        area += (max_row - min_row + 1) * (max_col - min_col + 1)
+        if area > 4 * limits.rows * limits.columns:  # overlapping ranges, not a real table
+            raise _sheet_too_large(ws.title, f"合并单元格 {merged.ref}", limits)
+        merges.append((min_row, min_col, max_row, max_col))
+    return _Sheet(ws.title, cells, merges)
+
+
+def _load(data: bytes, limits: SheetLimits) -> list[_Sheet]:
+    check_archive(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except MemoryError:
+        raise  # the reader's budget, reported as such by exports.import_worker
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        raise _not_workbook(f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）") from None
+    try:
+        sheets = [ws for ws in workbook.worksheets if isinstance(ws, ReadOnlyWorksheet)]
+        if len(sheets) > MAX_SHEETS:
+            params = {"count": str(len(sheets)), "limit": str(MAX_SHEETS)}
+            raise WorkbookRefused(Problem(Code.IMPORT_TOO_MANY_SHEETS, params))
+        read = []
+        for ws in sheets:
+            try:
+                read.append(_read_sheet(workbook, ws, limits))
+            except (WorkbookRefused, MemoryError):
+                raise
+            except Exception as error:  # a damaged sheet part
+                raise _not_workbook(
+                    f"工作表“{ws.title[:31]}”已损坏（{type(error).__name__}）"
+                ) from None
+        return read
+    finally:
+        workbook.close()
 
 
 def import_workbook(
@@ -322,11 +547,9 @@ def import_workbook(
     """The filing a workbook holds (forms have form_id 0: the caller matches C tables to its
     stored forms by 支出方向（子项）), or every problem found, each naming sheet and cell."""
     try:
-        sheets = _load(source)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
-        return [
-            ImportProblem("工作簿", "", f"无法读取：{type(error).__name__}，请上传 .xlsx 文件。")
-        ]
+        sheets = _load(workbook_bytes(source), sheet_limits(layout))
+    except WorkbookRefused as refused:
+        return [refused.problem]
     context = FilingContext(year=year, department_name=department)
     problems: list[ImportProblem] = []
     table_a: FormState | None = None

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -31,7 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from dialogs.state import FormStatus
-from storage.records import ReminderStatus, Role
+from storage.records import PendingKind, ReminderStatus, Role
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +49,7 @@ ANSWER_TYPES = ("str", "decimal", "period", "skipped")
 # Table B is computed from the C tables and never stored.
 STORED_KINDS = ("A", "C")
 REMINDER_STATUSES = tuple(status.value for status in ReminderStatus)
+PENDING_KINDS = tuple(kind.value for kind in PendingKind)
 
 
 def utcnow() -> datetime:
@@ -365,10 +367,28 @@ class InboxRow(Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     done_at: Mapped[datetime | None]
     replied_at: Mapped[datetime | None]
+class PendingInputRow(Base):
+    """What a user is in the middle of between two updates: a return comment being typed, an
+    import waiting for confirmation. One per user and kind; refused after `expires_at`."""
+
+    __tablename__ = "pending_inputs"
+    __table_args__ = (CheckConstraint(_in("kind", PENDING_KINDS), name="kind"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Which entry this is: taking it deletes by token, so two processes cannot both take it.
+    token: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # the uploaded workbook
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 __all__ = [
     "ANSWER_TYPES",
+    "PENDING_KINDS",
     "REMINDER_STATUSES",
     "STORED_KINDS",
     "AnswerRow",
@@ -382,6 +402,7 @@ __all__ = [
     "InboxRow",
     "IndicatorRowRow",
     "InviteRow",
+    "PendingInputRow",
     "ReminderRow",
     "RoundRow",
     "SupervisorDepartmentRow",

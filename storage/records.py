@@ -172,3 +172,14 @@ class StaleVersionError(StorageError):
         )
         self.current = current
         self.expected_version = expected_version
+
+
+# --- pending inputs (branch imports) -----------------------------------------------------------
+
+
+class PendingKind(StrEnum):
+    """What a user is in the middle of between two updates (kept in the database, with expiry,
+    so a restart or a second bot process continues it)."""
+
+    RETURN_COMMENT = "return_comment"  # a supervisor is typing a return comment
+    IMPORT = "import"  # a planned workbook import waits for confirmation

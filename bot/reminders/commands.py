@@ -22,7 +22,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -36,9 +36,10 @@ from telegram.ext import (
 
 from bot import messages
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
+from bot.handlers.fill import text_answer
 from bot.reminders import remind, review_flow
 from bot.reminders.compose import notice_timing
-from bot.reminders.jobs import RUNTIME_KEY, ReminderRuntime, runtime_of
+from bot.reminders.jobs import ReminderRuntime, runtime_of
 from bot.reminders.policy import EXAMPLE, PolicyError, parse_settings
 from bot.reminders.report import RoundReport, round_report
 from bot.reminders.schedule import next_due
@@ -47,8 +48,15 @@ from bot.reminders.texts import local_text, remaining_text, render, shorten, spl
 from bot.render import review_messages
 from bot.roles import Actor
 from bot.service import FilingService
-from storage.records import ReminderPolicy, Role, Round
-from storage.repos import RoundRepository
+from dialogs.catalogue import Code, Problem
+from storage.records import PendingKind, ReminderPolicy, Role, Round
+from storage.repos import (
+    Expired,
+    PendingInputRepository,
+    ReturnCommentWait,
+    RoundRepository,
+)
+from storage.repos.pending import RETURN_COMMENT_TTL
 
 REVIEW_PATTERN = r"^rv:"
 _SHOW = re.compile(r"rv:s:(\d{1,12})")
@@ -66,36 +74,18 @@ REMIND_REPLY_WAIT = 20.0  # seconds /remind waits for its reminders to go out be
 def register(application: Application[Any, Any, Any, Any, Any, Any], *, group: int = 0) -> None:
     """Add the handlers in front of `group` (in a group only the first matching handler runs)."""
     new_message = filters.UpdateType.MESSAGE  # an edited old message is not a new command
-    awaiting = new_message & filters.TEXT & ~filters.COMMAND & _AwaitingComment(application)
+    text = new_message & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     handlers: list[BaseHandler[Any, Any, Any]] = [
         CommandHandler("status", status_command, filters=new_message),
         CommandHandler("remind", remind_command, filters=new_message),
         CommandHandler("policy", policy_command, filters=new_message),
         CallbackQueryHandler(review_pressed, pattern=REVIEW_PATTERN),
-        MessageHandler(awaiting, comment_received),
+        MessageHandler(text, text_received),
     ]
     for handler in handlers:
         application.add_handler(handler, group)  # creates the group, checks the handler
     in_group = application.handlers[group]
     application.handlers[group] = handlers + [h for h in in_group if h not in handlers]
-
-
-class _AwaitingComment(filters.MessageFilter):
-    """Matches only a supervisor's text while a return comment is asked of them, so the
-    filling handlers of the same group still get everybody else's text."""
-
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        super().__init__(name="awaiting_return_comment")
-        self.application = application
-
-    def filter(self, message: Message) -> bool:
-        runtime = self.application.bot_data.get(RUNTIME_KEY)
-        user = message.from_user
-        return (
-            isinstance(runtime, ReminderRuntime)
-            and user is not None
-            and user.id in runtime.pending_comments
-        )
 
 
 # --- who is asking ---------------------------------------------------------------------------
@@ -289,7 +279,7 @@ async def review_pressed(update: Update, context: BotContext) -> None:
     runtime = runtime_of(context.application)
     data = query.data or ""
     if data == CANCEL:
-        runtime.pending_comments.pop(actor.user.telegram_id, None)
+        await in_thread(_forget_comment, runtime, actor)
         await drop_keyboard(query)
         await say(update, context, ["已取消退回。"])
         return
@@ -309,7 +299,7 @@ async def review_pressed(update: Update, context: BotContext) -> None:
         except review_flow.ReviewError as error:
             await say(update, context, [str(error)])
             return
-        runtime.pending_comments[actor.user.telegram_id] = (form_id, version)
+        await in_thread(_await_comment, runtime, actor, form_id, version)
         cancel = InlineKeyboardMarkup([[InlineKeyboardButton("取消退回", callback_data=CANCEL)]])
         await say(update, context, ["请直接发送退回意见（一条消息），填报人员会收到。"], cancel)
         return
@@ -353,36 +343,79 @@ async def _show_card(
     await send_html(update, context, [header, *review_messages(review)], keyboard)
 
 
-async def comment_received(update: Update, context: BotContext) -> None:
-    """The supervisor's return comment (only while one is asked of them, see the filter)."""
-    runtime = runtime_of(context.application)
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    pending = runtime.pending_comments.pop(user.id, None)
+def _await_comment(runtime: ReminderRuntime, actor: Actor, form_id: int, version: int) -> None:
+    with runtime.database.transaction() as session:
+        PendingInputRepository(session).await_return_comment(
+            actor.user.id, form_id, version, now=runtime.clock.now()
+        )
+
+
+def _forget_comment(runtime: ReminderRuntime, actor: Actor) -> None:
+    with runtime.database.transaction() as session:
+        PendingInputRepository(session).discard(actor.user.id, PendingKind.RETURN_COMMENT)
+
+
+def _take_comment(
+    runtime: ReminderRuntime, actor: Actor
+) -> ReturnCommentWait | Expired | None:
+    with runtime.database.transaction() as session:
+        return PendingInputRepository(session).return_comment(
+            actor.user.id, now=runtime.clock.now(), take=True
+        )
+
+
+async def text_received(update: Update, context: BotContext) -> None:
+    """Free text: a reviewer's return comment while one is asked of them (the wait is in the
+    database, see `_await_comment`); everything else goes on to the filling handler. Reviewers
+    never fill forms, so only their text is looked up."""
     actor = await _actor(update, context)
-    if pending is None or actor is None:
+    if actor is None:
         raise ApplicationHandlerStop
-    form_id, version = pending
+    if isinstance(context, BotContext) and context.actor is None:
+        context.actor = actor  # without the gate (tests of this package alone)
+    if _is_reviewer(actor):
+        runtime = runtime_of(context.application)
+        pending = await in_thread(_take_comment, runtime, actor)
+        if pending is not None:
+            await comment_received(update, context, runtime, actor, pending)
+            raise ApplicationHandlerStop
+    await text_answer(update, context)
+
+
+async def comment_received(
+    update: Update,
+    context: BotContext,
+    runtime: ReminderRuntime,
+    actor: Actor,
+    pending: ReturnCommentWait | Expired,
+) -> None:
+    """The supervisor's return comment, taken from the wait (an expired one is refused)."""
+    message = update.effective_message
+    if message is None:
+        return
+    if isinstance(pending, Expired):
+        minutes = str(int(RETURN_COMMENT_TTL.total_seconds() // 60))
+        problem = Problem(Code.RETURN_COMMENT_EXPIRED, {"minutes": minutes})
+        await say(update, context, [problem.message])
+        return
     now = runtime.clock.now()
     try:
         done = await in_thread(
             review_flow.return_for_changes,
             runtime.database,
             actor,
-            form_id,
-            version,
+            pending.form_id,
+            pending.version,
             message.text or "",
             now,
             runtime.zone,
         )
     except review_flow.ReviewError as error:
-        if str(error) == review_flow.EMPTY_COMMENT or error.retry:
-            runtime.pending_comments[user.id] = pending  # ask again
+        if str(error) == review_flow.EMPTY_COMMENT or error.retry:  # ask again
+            await in_thread(_await_comment, runtime, actor, pending.form_id, pending.version)
         await say(update, context, [str(error)])
-        raise ApplicationHandlerStop from None
+        return
     await _confirm(update, context, runtime, done, "↩️ 已退回修改")
-    raise ApplicationHandlerStop
 
 
 async def _confirm(

@@ -109,8 +109,6 @@ class ReminderRuntime:
         self.digest = DigestSender(database, transport, self.zone, self.clock)
         # One tick at a time in this process (the job, /remind and a review's notices).
         self._lock = asyncio.Lock()
-        # Supervisors asked for a return comment: telegram id -> (form id, version).
-        self.pending_comments: dict[int, tuple[int, int]] = {}
 
     async def tick(self, *, keep_going: Callable[[], bool] = _always) -> TickReport:
         """Plan what is due now and send it."""

@@ -4,6 +4,13 @@ from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.chat import ChatSession, ChatSessionRepository
 from storage.repos.forms import FormRepository
 from storage.repos.inbox import InboxEntry, InboxRepository
+from storage.repos.pending import (
+    Expired,
+    ImportWait,
+    PendingInputRepository,
+    PlannedForm,
+    ReturnCommentWait,
+)
 from storage.repos.people import DepartmentRepository, InviteRepository, UserRepository
 from storage.repos.reminders import ReminderLogRepository
 from storage.repos.rounds import RoundRepository
@@ -14,11 +21,16 @@ __all__ = [
     "ChatSession",
     "ChatSessionRepository",
     "DepartmentRepository",
+    "Expired",
     "FormRepository",
+    "ImportWait",
     "InboxEntry",
     "InboxRepository",
     "InviteRepository",
+    "PendingInputRepository",
+    "PlannedForm",
     "ReminderLogRepository",
+    "ReturnCommentWait",
     "RoundRepository",
     "UserRepository",
 ]

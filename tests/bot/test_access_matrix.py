@@ -197,8 +197,9 @@ def snapshot(database: Database) -> dict[str, object]:
         counts = {
             table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables
-            # The inbox keeps every update, whatever it is allowed to change.
-            if table.name not in ("chat_sessions", "alembic_version", "inbox")
+            # Conversation state, not data (where a user is, what they are asked to confirm),
+            # and the inbox, which keeps every update whatever it is allowed to change.
+            if table.name not in ("chat_sessions", "pending_inputs", "alembic_version", "inbox")
         }
         table = Base.metadata.tables["forms"]
         forms = session.execute(select(table.c.id, table.c.version, table.c.status)).all()

@@ -1,7 +1,7 @@
 """inbox: every Telegram update stored before it is acknowledged, marked done with its answer
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-25
 """
 
@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-# Branch inbox; re-chained after 0003 when the branches are merged.
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
