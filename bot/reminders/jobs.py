@@ -32,7 +32,6 @@ from bot.reminders.pacing import DEFAULT_CHAT_INTERVAL, DEFAULT_PER_SECOND, Pace
 from bot.reminders.planner import Planner
 from bot.reminders.schedule import DEFAULT_CATCH_UP
 from bot.reminders.transport import TelegramTransport, Transport
-from bot.roles import Directory
 from bot.settings import Settings
 from storage.db import Database
 from storage.repos.reminders import DEFAULT_LEASE, DEFAULT_MAX_ATTEMPTS
@@ -92,7 +91,6 @@ class ReminderRuntime:
         self.zone = settings.zone
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.transport = transport
-        self.directory = Directory(database, settings.admin_telegram_ids)
         self.worker = self.config.worker or default_worker()
         self.planner = Planner(database, self.zone, catch_up=self.config.catch_up)
         self.dispatcher = Dispatcher(

@@ -10,8 +10,8 @@ import pytest
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.state import FormStatus
 from exports.consolidated import consolidated_workbook
-from tests.exports.sheets import exact, load
 from tests.support.seed import SEED_DEPARTMENT, seed_filing
+from tests.support.sheets import exact, load
 
 DEPARTMENTS = 200
 STATUSES = list(FormStatus)

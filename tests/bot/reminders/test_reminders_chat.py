@@ -14,9 +14,9 @@ from bot.reminders.jobs import DIGEST_JOB, RUNTIME_KEY, TICK_JOB
 from dialogs.state import FormStatus
 from storage.records import ReminderStatus
 from storage.repos import AuditRepository, FormRepository, RoundRepository, UserRepository
-from tests.bot.reminders.chat_scene import scene
-from tests.bot.reminders.reminder_world import eventually, shanghai
+from tests.support.chat_scene import scene
 from tests.support.clock import VirtualTimer
+from tests.support.reminder_world import eventually, shanghai
 
 pytestmark = [
     pytest.mark.slow,

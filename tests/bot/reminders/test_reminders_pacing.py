@@ -9,8 +9,8 @@ import pytest
 
 from bot.reminders.pacing import PacedTransport
 from bot.reminders.transport import OutgoingMessage, RetryLater
-from tests.bot.reminders.reminder_world import RecordingTransport
 from tests.support.clock import VirtualTimer
+from tests.support.reminder_world import RecordingTransport
 
 
 def paced(timer: VirtualTimer, **options: float) -> tuple[PacedTransport, RecordingTransport]:

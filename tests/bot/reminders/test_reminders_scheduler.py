@@ -7,7 +7,6 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
-from bot.reminders.clock import FakeClock
 from bot.reminders.dispatcher import SKIPPED
 from bot.reminders.jobs import ReminderConfig, ReminderRuntime
 from bot.reminders.pacing import PacedTransport
@@ -18,13 +17,13 @@ from storage.db import Database
 from storage.records import ReminderPolicy, ReminderStatus
 from storage.repos import ReminderLogRepository, RoundRepository, UserRepository
 from storage.repos.reminders import DEFAULT_LEASE
-from tests.bot.reminders.reminder_world import (
+from tests.support.clock import FakeClock, VirtualTimer
+from tests.support.reminder_world import (
     RecordingTransport,
     World,
     build_world,
     shanghai,
 )
-from tests.support.clock import VirtualTimer
 
 
 def settings() -> Settings:

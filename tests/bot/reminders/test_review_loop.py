@@ -14,11 +14,11 @@ from bot.reminders import commands
 from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
-from tests.bot.reminders.chat_scene import Scene, scene
-from tests.bot.reminders.filled_forms import fill_direction, fill_table_a
-from tests.bot.reminders.reminder_world import eventually, shanghai
+from tests.support.chat_scene import Scene, scene
 from tests.support.clock import VirtualTimer
 from tests.support.fake_bot_api import ApiError
+from tests.support.filled_forms import fill_direction, fill_table_a
+from tests.support.reminder_world import eventually, shanghai
 from tests.support.telegram_client import ChatDriver
 
 pytestmark = [

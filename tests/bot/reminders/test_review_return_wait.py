@@ -13,15 +13,14 @@ import pytest
 
 from bot import messages
 from bot.reminders import ReminderConfig, install_reminders, register
-from bot.reminders.clock import FakeClock
 from dialogs.catalogue import CATALOGUE, Code
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.repos.pending import RETURN_COMMENT_TTL
-from tests.bot.reminders.reminder_world import World, build_world, shanghai
 from tests.support.bot import BotEnv
-from tests.support.clock import VirtualTimer
+from tests.support.clock import FakeClock, VirtualTimer
 from tests.support.fake_bot_api import TgUser
+from tests.support.reminder_world import World, build_world, shanghai
 from tests.support.telegram_client import ChatDriver
 
 pytestmark = [

@@ -1,6 +1,6 @@
 """The bot of the chat tests: the real application (bot.startup) over the loopback fake Bot API,
 with the reminders installed on a fake clock and a virtual pacing timer, and a small world of
-people (tests/bot/reminders/reminder_world.py) who are fake Telegram users."""
+people (tests/support/reminder_world.py) who are fake Telegram users."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders, register
-from bot.reminders.clock import FakeClock
 from storage.db import Database
-from tests.bot.reminders.reminder_world import World, build_world, shanghai
 from tests.support.bot import BotEnv
-from tests.support.clock import VirtualTimer
+from tests.support.clock import FakeClock, VirtualTimer
 from tests.support.fake_bot_api import TgUser
+from tests.support.reminder_world import World, build_world, shanghai
 from tests.support.telegram_client import ChatDriver
 
 STAFF = {"宣传部": ["张三", "李四"], "财政局": ["王五"]}
