@@ -33,9 +33,7 @@ async def main(url: str, api: str, files: str, now: str, worker: str, batch: int
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     database = Database(url)
     app = build_application(settings, database, rate_limiter=quick_limiter(), reminders=False)
-    config = ReminderConfig(
-        worker=worker, batch_size=batch, first_tick=0.1, tick_seconds=0.5, per_second=200
-    )
+    config = ReminderConfig(worker=worker, batch_size=batch, first_tick=0.1, tick_seconds=0.5)
     install_reminders(
         app, database, settings, clock=FakeClock(datetime.fromisoformat(now)), config=config
     )

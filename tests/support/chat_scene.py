@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders, register
 from storage.db import Database
 from tests.support.bot import BotEnv
@@ -41,13 +42,24 @@ async def scene(
     tmp_path: Path,
     *,
     timer: VirtualTimer | None = None,
+    pacing: Pacing | None = None,
     layout: str = "2021",
     staff: dict[str, list[str]] | None = None,
     database: Database | None = None,
     **config: object,
 ) -> AsyncIterator[Scene]:
-    """The bot with reminders on a fake clock (03-24 17:00, when before_7d is due)."""
-    async with BotEnv.running(tmp_path, reminders=False, database=database) as env:
+    """The bot with reminders on a fake clock (03-24 17:00, when before_7d is due); everything it
+    sends is paced by its limiter (production's `Pacing()` unless told) on the virtual timer."""
+    timer = timer or VirtualTimer()
+
+    def limiter() -> RetryingRateLimiter:
+        return RetryingRateLimiter(
+            base_delay=0.02, max_delay=0.1, pacing=pacing or Pacing(), timer=timer
+        )
+
+    async with BotEnv.running(
+        tmp_path, reminders=False, database=database, limiter=limiter
+    ) as env:
         users: dict[str, TgUser] = {}
 
         def telegram_id(name: str) -> int:
@@ -58,10 +70,9 @@ async def scene(
             env.database, staff=staff or STAFF, telegram_id=telegram_id, layout=layout
         )
         clock = FakeClock(shanghai(3, 24, 17))
-        timer = timer or VirtualTimer()
         options = ReminderConfig(first_tick=3600, **config)  # type: ignore[arg-type]
         runtime = install_reminders(
-            env.app, env.database, env.settings, clock=clock, timer=timer, config=options
+            env.app, env.database, env.settings, clock=clock, config=options
         )
         register(env.app)
         yield Scene(env, runtime, world, clock, timer, users)

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from bot.reminders.dispatcher import SKIPPED
 from bot.reminders.jobs import ReminderConfig, ReminderRuntime
-from bot.reminders.pacing import PacedTransport
 from bot.reminders.transport import PermanentError, TransientError
 from bot.settings import Settings
 from dialogs.state import FormStatus
@@ -17,7 +16,7 @@ from storage.db import Database
 from storage.records import ReminderPolicy, ReminderStatus
 from storage.repos import ReminderLogRepository, RoundRepository, UserRepository
 from storage.repos.reminders import DEFAULT_LEASE
-from tests.support.clock import FakeClock, VirtualTimer
+from tests.support.clock import FakeClock
 from tests.support.reminder_world import (
     RecordingTransport,
     World,
@@ -37,10 +36,8 @@ def runtime(
     worker: str = "w1",
     **config: object,
 ) -> ReminderRuntime:
-    timer = VirtualTimer()
-    paced = PacedTransport(transport, timer=timer)
     options = ReminderConfig(worker=worker, **config)  # type: ignore[arg-type]
-    return ReminderRuntime(db, settings(), paced, clock=clock, config=options)
+    return ReminderRuntime(db, settings(), transport, clock=clock, config=options)
 
 
 async def tick_at(bot: ReminderRuntime, clock: FakeClock, *moment: int) -> None:

@@ -18,7 +18,7 @@ from dialogs.state import FormStatus
 from storage.db import Database
 from storage.repos.pending import RETURN_COMMENT_TTL
 from tests.support.bot import BotEnv
-from tests.support.clock import FakeClock, VirtualTimer
+from tests.support.clock import FakeClock
 from tests.support.fake_bot_api import TgUser
 from tests.support.reminder_world import World, build_world, shanghai
 from tests.support.telegram_client import ChatDriver
@@ -53,7 +53,6 @@ class Review:
             self.env.database,
             self.env.settings,
             clock=self.clock,
-            timer=VirtualTimer(),
             config=options,
         )
         register(self.env.app)

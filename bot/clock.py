@@ -1,4 +1,4 @@
-"""Time as the reminders see it: a wall clock for "what is due" and a timer for pacing.
+"""Time as the bot sees it: a wall clock for "what is due" and a timer for pacing what is sent.
 
 Both are injected so that tests drive the scheduler with a fake wall clock and the pacer with a
 virtual timer (both in tests/support/clock.py): nothing really waits.
