@@ -31,10 +31,7 @@ class Scene:
     users: dict[str, TgUser]
 
     def person(self, name: str) -> ChatDriver:
-        for driver in self.env.drivers:
-            if driver.user.id == self.users[name].id:
-                return driver
-        return self.env.driver(self.users[name])
+        return self.env.driver_of(self.users[name])
 
 
 @contextlib.asynccontextmanager

@@ -40,10 +40,7 @@ class Review:
     users: dict[str, TgUser]
 
     def person(self, name: str) -> ChatDriver:
-        for driver in self.env.drivers:
-            if driver.user.id == self.users[name].id:
-                return driver
-        return self.env.driver(self.users[name])
+        return self.env.driver_of(self.users[name])
 
     def install(self) -> None:
         """The reminders and review commands on the current Application (after each start)."""
