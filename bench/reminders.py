@@ -202,10 +202,9 @@ def report(result: Result) -> list[str]:
     if busiest > result.rate:
         over = (
             f" The busiest second holds {busiest - result.rate:g} more than the configured rate: "
-            "the limiter books each message's start 1/rate after the previous one (with a "
-            "budget that allows a burst of one second's worth), and a task that reaches its "
-            "slot late (the event loop busy with a batch's database work) sends at once, so "
-            "overdue messages leave together."
+            "the limiter books each message's start 1/rate after the previous one (no burst), "
+            "and a task that reaches its slot late (the event loop busy with a batch's database "
+            "work) sends at once, so overdue messages leave together."
             + (" Still under the fake's limit: no 429." if not result.rejected else "")
         )
     if average < 0.9 * result.rate:
