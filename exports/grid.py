@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -178,6 +178,57 @@ def text_lines(text: str, width: float, size: float = 11) -> int:
     return lines
 
 
+# Excel and LibreOffice show `###` for a number wider than its cell (numbers never wrap); a
+# digit of the printing font may be a little wider than the width unit, hence the margin.
+NUMBER_MARGIN = 1.5
+BOLD_FACTOR = 1.1
+
+
+def shown_text(value: CellValue, style: str) -> str:
+    """The text a cell shows: numbers as their number format prints them (`0.000000`)."""
+    if value is None:
+        return ""
+    if not isinstance(value, Decimal):
+        return value
+    number_format = STYLES[style].number_format
+    if number_format.startswith("0"):
+        decimals = len(number_format.split(".", 1)[1]) if "." in number_format else 0
+        return f"{value:.{decimals}f}"
+    return format_decimal(value)
+
+
+def unbroken_width(cell: Cell) -> float | None:
+    """The width `cell` needs when its text cannot wrap (numbers, no-wrap styles), else None."""
+    spec = STYLES[cell.style]
+    if cell.value is None or (spec.wrap and not isinstance(cell.value, Decimal)):
+        return None
+    lines = shown_text(cell.value, cell.style).split("\n")
+    units = max(text_units(line) for line in lines) * spec.size / 11
+    if spec.bold:
+        units *= BOLD_FACTOR
+    return units + NUMBER_MARGIN
+
+
+def fitted_widths(widths: tuple[float, ...], cells: Iterable[Cell]) -> tuple[float, ...]:
+    """`widths` widened so that every cell that cannot wrap shows its whole text: a single
+    column grows to its widest such text, a merged range grows in its last column."""
+    result = list(widths)
+    merged: list[tuple[Cell, float]] = []
+    for cell in cells:
+        need = unbroken_width(cell)
+        if need is None:
+            continue
+        if cell.cols == 1:
+            result[cell.col - 1] = max(result[cell.col - 1], need)
+        else:
+            merged.append((cell, need))
+    for cell, need in merged:
+        have = sum(result[cell.col - 1 : cell.last_col])
+        if need > have:
+            result[cell.last_col - 1] += need - have
+    return tuple(round(width, 2) for width in result)
+
+
 def fits_one_line(text: str, width: float) -> bool:
     """Whether `text` fits on one line at 11 pt (no slack: a near fit stays centred)."""
     return "\n" not in text and text_units(text) <= width - 0.3
@@ -311,14 +362,15 @@ class GridBuilder:
         estimate_heights: bool = True,
     ) -> Grid:
         """The grid; `estimate_heights=False` for one-line list sheets (default heights)."""
-        heights = self._heights() if estimate_heights else ()
+        widths = fitted_widths(self.column_widths, self.cells)
+        heights = self._heights(widths) if estimate_heights else ()
         breaks: tuple[int, ...] = ()
         if self.keep and heights:
             page = PageGeometry(landscape=landscape)
-            breaks = page.breaks(dict(heights), self.column_widths, print_title_rows, self.keep)
+            breaks = page.breaks(dict(heights), widths, print_title_rows, self.keep)
         return Grid(
             name=self.name,
-            column_widths=self.column_widths,
+            column_widths=widths,
             cells=tuple(self.cells),
             row_heights=heights,
             print_title_rows=print_title_rows,
@@ -328,14 +380,14 @@ class GridBuilder:
             autofilter=autofilter,
         )
 
-    def _heights(self) -> tuple[tuple[int, float], ...]:
+    def _heights(self, widths: tuple[float, ...]) -> tuple[tuple[int, float], ...]:
         heights: dict[int, float] = {}
         last = max((cell.last_row for cell in self.cells), default=0)
         for row in range(1, last + 1):
             heights[row] = LINE_POINTS + PADDING_POINTS
         # Single-row cells first, then cells merged over several rows grow their last row.
         for cell in sorted(self.cells, key=lambda c: c.rows):
-            need = needed_height(cell, self.column_widths)
+            need = needed_height(cell, widths)
             if cell.rows == 1:
                 heights[cell.row] = max(heights[cell.row], need)
                 continue
