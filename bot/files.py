@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from bot.imports import ImportService
@@ -10,7 +11,7 @@ from bot.service import FilingService
 from bot.settings import Settings
 from dialogs.loader import get_layout
 from exports import department_workbook
-from exports.consolidated import consolidated_workbook
+from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.importer import import_workbook
 from exports.names import consolidated_file_name, department_file_name
 from storage.db import Database
@@ -60,7 +61,8 @@ def export_command(
             path = _target(output, department_file_name(year, dept.name))
         else:
             filings = service.round_filings(round_.id)
-            data = consolidated_workbook(get_layout(round_.layout), filings)
+            header = RoundHeader(round_.year, round_.title, datetime.now(settings.zone))
+            data = consolidated_workbook(get_layout(round_.layout), filings, header)
             path = _target(output, consolidated_file_name(year))
         path.write_bytes(data)
         print(f"已导出：{path}")

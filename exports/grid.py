@@ -53,9 +53,9 @@ STYLES: dict[str, StyleSpec] = {
     "heading": StyleSpec(horizontal="center", bold=True),
     "text": StyleSpec(horizontal="left"),
     "center": StyleSpec(horizontal="center"),
-    # Plain list sheets (the consolidated workbook): no wrapping, one line per record.
-    "list_heading": StyleSpec(horizontal="center", bold=True, wrap=False),
-    "list_text": StyleSpec(horizontal="left", wrap=False, border=False),
+    # List sheets (the round workbook): bordered, long text wraps in its bounded column.
+    "list_heading": StyleSpec(horizontal="center", bold=True),
+    "list_text": StyleSpec(horizontal="left"),
     **_amount_styles(),
 }
 
@@ -114,6 +114,7 @@ class Grid:
     fit_to_width: bool = True
     freeze: str | None = None  # top-left cell of the scrolling area, e.g. "A2"
     autofilter: str | None = None
+    footer: str | None = None  # printed at the foot of every page (&P page, &N pages)
 
     @property
     def max_row(self) -> int:
@@ -149,6 +150,45 @@ class Grid:
 
     def height(self, row: int) -> float | None:
         return dict(self.row_heights).get(row)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Printed tables one under another on one sheet, each from a new page (the round workbook
+    prints every department's table A from one sheet). Columns take the widest part's width."""
+
+    name: str
+    parts: tuple[Grid, ...]
+    footer: str | None = None
+
+    @property
+    def column_widths(self) -> tuple[float, ...]:
+        count = max((len(part.column_widths) for part in self.parts), default=0)
+        return tuple(
+            max(part.column_widths[i] for part in self.parts if i < len(part.column_widths))
+            for i in range(count)
+        )
+
+    @property
+    def landscape(self) -> bool:
+        return any(part.landscape for part in self.parts)
+
+    def offsets(self) -> Iterator[tuple[int, Grid]]:
+        """(rows above, part) for each part."""
+        offset = 0
+        for part in self.parts:
+            yield offset, part
+            offset += part.max_row
+
+    @property
+    def page_breaks(self) -> tuple[int, ...]:
+        """Each part's own breaks, and a break after every part but the last."""
+        breaks: list[int] = []
+        for offset, part in self.offsets():
+            if offset:
+                breaks.append(offset)
+            breaks += [offset + row for row in part.page_breaks]
+        return tuple(breaks)
 
 
 # Excel's column unit is the width of "0" in the workbook's default font, which the writer sets
@@ -360,6 +400,7 @@ class GridBuilder:
         freeze: str | None = None,
         autofilter: str | None = None,
         estimate_heights: bool = True,
+        footer: str | None = None,
     ) -> Grid:
         """The grid; `estimate_heights=False` for one-line list sheets (default heights)."""
         widths = fitted_widths(self.column_widths, self.cells)
@@ -378,6 +419,7 @@ class GridBuilder:
             landscape=landscape,
             freeze=freeze,
             autofilter=autofilter,
+            footer=footer,
         )
 
     def _heights(self, widths: tuple[float, ...]) -> tuple[tuple[int, float], ...]:

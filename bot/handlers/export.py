@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
 
 from telegram import Update
 from telegram.constants import ChatAction
@@ -23,7 +24,7 @@ from bot.service import FilingService
 from dialogs.filing import DepartmentFiling
 from dialogs.loader import get_layout
 from exports import department_workbook
-from exports.consolidated import consolidated_workbook
+from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.names import consolidated_file_name, department_file_name
 from storage.records import Department, Round
 
@@ -76,14 +77,15 @@ async def send_round_export(
                     f"正在生成 {round_.year} 年汇总表（{number}/{total} 个部门）…"
                 )
     await _upload_action(update, context)
-    data = await in_thread(consolidated_workbook, get_layout(round_.layout), filings)
+    header = RoundHeader(round_.year, round_.title, datetime.now(context.deps.settings.zone))
+    data = await in_thread(consolidated_workbook, get_layout(round_.layout), filings, header)
     with contextlib.suppress(TelegramError):
         await progress.edit_text(f"✓ 汇总表已生成（{total} 个部门）。")
     await context.bot.send_document(
         chat_id_of(update),
         document=data,
         filename=consolidated_file_name(round_.year),
-        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态",
+        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态，及各部门表A、表B、表C",
     )
 
 
