@@ -7,7 +7,7 @@ indicator columns (2021: 三级指标 · 指标值 · 备注; 2023 adds 指标�
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from dialogs.definition import (
@@ -19,7 +19,7 @@ from dialogs.definition import (
 from dialogs.parsing.indicator import split_for_2023
 from dialogs.state import FormState, GroupRow, IndicatorRow
 from dialogs.values import Answer, Nature
-from exports.grid import FIT, CellValue, GridBuilder, fits_one_line
+from exports.grid import FIT, CellValue, GridBuilder, fits_one_line, text_lines, text_units
 
 AMOUNT_UNIT = "金额单位：万元"
 LEVEL1_HEADER = "一级指标"
@@ -78,6 +78,53 @@ def spans(weights: Sequence[int], available: int) -> list[int]:
         crowded = max(range(len(weights)), key=lambda i: (weights[i] / result[i], -i))
         result[crowded] += 1
     return result
+
+
+def compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
+    """Every way to split `total` columns into `parts` contiguous spans of at least one."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(1, total - parts + 2):
+        for rest in compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+# A text this wide or narrower (about ten CJK characters) is a name: never broken across lines.
+SHORT_TEXT_UNITS = 20.0
+
+
+def group_spans(
+    texts: Sequence[Sequence[str]], widths: Sequence[float], weights: Sequence[int]
+) -> list[int]:
+    """Columns for each group column, `texts` being its header and entries: no short text (a
+    责任单位 name) broken when a split avoids it, then the fewest printed lines, then the split
+    that follows the columns' lengths (`spans`)."""
+    available = len(widths)
+    preferred = spans(weights, available)
+    best: tuple[tuple[int, int, int, int], list[int]] | None = None
+    for split in compositions(available, len(texts)):
+        col = 0
+        broken = 0
+        lines: list[list[int]] = []
+        for column_texts, span in zip(texts, split, strict=True):
+            width = sum(widths[col : col + span])
+            col += span
+            counts = [text_lines(text, width) if text else 1 for text in column_texts]
+            broken += sum(
+                1
+                for text, count in zip(column_texts, counts, strict=True)
+                if count > 1 and text_units(text) <= SHORT_TEXT_UNITS
+            )
+            lines.append(counts)
+        rows = sum(max(row) for row in zip(*lines, strict=True))
+        cells = sum(sum(counts) for counts in lines)
+        distance = sum(abs(a - b) for a, b in zip(split, preferred, strict=True))
+        score = (broken, rows, cells, distance)
+        if best is None or score < best[0]:
+            best = (score, list(split))
+    assert best is not None
+    return best[1]
 
 
 def answer_value(field: FieldDef, state: FormState, department: str) -> CellValue:
@@ -205,8 +252,11 @@ def group_block(
     builder: GridBuilder, label: str, field: FieldDef, rows: Sequence[GroupRow]
 ) -> None:
     """年度重点工作计划: a header row of the column labels, then one row per entry."""
-    content = builder.columns - 1
-    widths = spans([column.max_length for column in field.columns], content)
+    texts = [
+        [column.label] + [entry.get(column.key) or "" for entry in rows] for column in field.columns
+    ]
+    weights = [column.max_length for column in field.columns]
+    widths = group_spans(texts, builder.column_widths[1:], weights)
     first = builder.row
     col = 2
     for column, width in zip(field.columns, widths, strict=True):

@@ -7,10 +7,12 @@ plain data too, so that row heights can be estimated here from the font size of 
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dialogs.values import format_decimal
@@ -35,6 +37,7 @@ class StyleSpec:
     wrap: bool = True
     border: bool = True
     number_format: str = "General"
+    indent: int = 0  # left indent levels (about 10 px each)
 
 
 def _amount_styles() -> dict[str, StyleSpec]:
@@ -52,6 +55,9 @@ STYLES: dict[str, StyleSpec] = {
     "label": StyleSpec(horizontal="center"),
     "heading": StyleSpec(horizontal="center", bold=True),
     "text": StyleSpec(horizontal="left"),
+    # `text` indented, for a text whose closing punctuation would otherwise print alone.
+    "text_indent1": StyleSpec(horizontal="left", indent=1),
+    "text_indent2": StyleSpec(horizontal="left", indent=2),
     "center": StyleSpec(horizontal="center"),
     # List sheets (the round workbook): bordered, long text wraps in its bounded column.
     "list_heading": StyleSpec(horizontal="center", bold=True),
@@ -199,13 +205,15 @@ LATIN_UNITS = 8 / DIGIT_PIXELS
 WRAP_SLACK = 1.08  # lines break at character (or word) boundaries, never mid-glyph
 
 
+@functools.lru_cache(maxsize=8192)
+def _char_units(char: str) -> float:
+    wide = unicodedata.east_asian_width(char) in ("W", "F", "A")
+    return CJK_UNITS if wide else LATIN_UNITS
+
+
 def text_units(text: str) -> float:
     """Width of `text` in Excel column units at 11 pt."""
-    units = 0.0
-    for char in text:
-        wide = unicodedata.east_asian_width(char) in ("W", "F", "A")
-        units += CJK_UNITS if wide else LATIN_UNITS
-    return units
+    return sum(map(_char_units, text))
 
 
 def text_lines(text: str, width: float, size: float = 11) -> int:
@@ -267,6 +275,135 @@ def fitted_widths(widths: tuple[float, ...], cells: Iterable[Cell]) -> tuple[flo
         if need > have:
             result[cell.last_col - 1] += need - have
     return tuple(round(width, 2) for width in result)
+
+
+# Punctuation that must not begin a line (GB/T 15834); LibreOffice and Excel wrap cell text
+# without that rule, so a text ending `…为准。` can print its `。` alone on the last line.
+CLOSING_PUNCTUATION = frozenset("。，、；：？！）》」』】〕”’．.,;:?!)%")
+NUDGES = tuple(n / 2 for n in range(1, 13))  # width units a column may grow to avoid that
+# Where LibreOffice breaks a wrapped line, measured on rendered pages (any print scale): a column
+# `w` units wide holds (8w + 2) px of 11 pt text, a CJK character being 15 px and others about
+# 8; Latin words and numbers are not broken. Slightly narrower fits are tried as well, since a
+# Latin glyph's width varies by font.
+LINE_PIXELS = (8.0, 2.0)
+LINE_FITS = (1.0, 0.97)
+_TOKEN = re.compile(r"[A-Za-z0-9.,%+\-]+|.", re.S)
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_pixels(paragraph: str) -> tuple[float, ...]:
+    return tuple(text_units(token) * DIGIT_PIXELS for token in _TOKEN.findall(paragraph))
+
+
+@functools.lru_cache(maxsize=4096)
+def _total_pixels(paragraph: str) -> float:
+    return sum(_token_pixels(paragraph))
+
+
+def _last_line_tokens(paragraph: str, capacity: float) -> int:
+    """How many tokens the last line of `paragraph` wrapped at `capacity` pixels holds."""
+    pixels = _token_pixels(paragraph)
+    if _total_pixels(paragraph) <= capacity:
+        return len(pixels)
+    count, used = 0, 0.0
+    for width in pixels:
+        if count and used + width > capacity:
+            count, used = 0, 0.0
+        count += 1
+        used += width
+    return count
+
+
+@functools.lru_cache(maxsize=4096)
+def _trailing_punctuation(paragraph: str) -> int:
+    """How many tokens (characters) of closing punctuation end `paragraph`."""
+    tokens = _TOKEN.findall(paragraph)
+    count = 0
+    while count < len(tokens) and all(c in CLOSING_PUNCTUATION for c in tokens[-1 - count]):
+        count += 1
+    return count if count < len(tokens) else 0
+
+
+INDENT_PIXELS = 10.0
+INDENTED = {"text": ("text_indent1", "text_indent2")}
+
+
+def lone_punctuation(text: str, width: float, size: float = 11, indent: int = 0) -> bool:
+    """Whether wrapping `text` at `width` may leave only closing punctuation on a paragraph's
+    last line."""
+    for paragraph in text.split("\n"):
+        body = paragraph.rstrip()
+        if not body.rstrip("".join(CLOSING_PUNCTUATION)) or body[-1] not in CLOSING_PUNCTUATION:
+            continue
+        trailing = _trailing_punctuation(body)
+        if not trailing:
+            continue
+        for fit in LINE_FITS:
+            line = LINE_PIXELS[0] * width + LINE_PIXELS[1] - indent * INDENT_PIXELS
+            capacity = line * fit * 11 / size
+            if _last_line_tokens(body, capacity) <= trailing:
+                return True
+    return False
+
+
+def _lone_cells(widths: Sequence[float], cells: Sequence[Cell]) -> int:
+    return sum(
+        1
+        for cell in cells
+        if isinstance(cell.value, str)
+        and lone_punctuation(
+            cell.value, sum(widths[cell.col - 1 : cell.last_col]), STYLES[cell.style].size
+        )
+    )
+
+
+def without_lone_punctuation(widths: tuple[float, ...], cells: Iterable[Cell]) -> tuple[float, ...]:
+    """`widths` with columns widened a little where that keeps a text's closing punctuation on
+    the line of the character before it (the fewest such texts, then the least widening)."""
+    candidates = [
+        cell
+        for cell in cells
+        if isinstance(cell.value, str)
+        and STYLES[cell.style].wrap
+        and cell.value.rstrip()[-1:] in CLOSING_PUNCTUATION
+    ]
+    result = list(widths)
+    for col in range(len(result)):
+        # Only the texts over this column change with its width.
+        spanning = [c for c in candidates if c.col - 1 <= col <= c.last_col - 1]
+        lone = _lone_cells(result, spanning) if spanning else 0
+        if not lone:
+            continue
+        base, best = result[col], (lone, 0.0)
+        for nudge in NUDGES:
+            result[col] = base + nudge
+            count = _lone_cells(result, spanning)
+            if count < best[0]:
+                best = (count, nudge)
+            if not count:
+                break
+        result[col] = base + best[1]
+    return tuple(result)
+
+
+def indent_lone_punctuation(widths: tuple[float, ...], cells: Iterable[Cell]) -> list[Cell]:
+    """Cells whose text would still end on a lone `。` get an indented style: a slightly
+    narrower line moves the character before it down too."""
+    result = []
+    for cell in cells:
+        spec = STYLES[cell.style]
+        width = sum(widths[cell.col - 1 : cell.last_col])
+        if (
+            cell.style in INDENTED
+            and isinstance(cell.value, str)
+            and lone_punctuation(cell.value, width, spec.size)
+        ):
+            for level, style in enumerate(INDENTED[cell.style], start=1):
+                if not lone_punctuation(cell.value, width, spec.size, level):
+                    cell = replace(cell, style=style)
+                    break
+        result.append(cell)
+    return result
 
 
 def fits_one_line(text: str, width: float) -> bool:
@@ -404,6 +541,10 @@ class GridBuilder:
     ) -> Grid:
         """The grid; `estimate_heights=False` for one-line list sheets (default heights)."""
         widths = fitted_widths(self.column_widths, self.cells)
+        cells = self.cells
+        if estimate_heights:  # printed tables, not one-line lists
+            widths = without_lone_punctuation(widths, cells)
+            cells = indent_lone_punctuation(widths, cells)
         heights = self._heights(widths) if estimate_heights else ()
         breaks: tuple[int, ...] = ()
         if self.keep and heights:
@@ -412,7 +553,7 @@ class GridBuilder:
         return Grid(
             name=self.name,
             column_widths=widths,
-            cells=tuple(self.cells),
+            cells=tuple(cells),
             row_heights=heights,
             print_title_rows=print_title_rows,
             page_breaks=breaks,

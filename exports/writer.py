@@ -37,7 +37,7 @@ def named_style(key: str) -> NamedStyle:
     style = NamedStyle(name=key)
     style.font = Font(name=FONT_NAME, size=spec.size, bold=spec.bold)
     style.alignment = Alignment(
-        horizontal=spec.horizontal, vertical=spec.vertical, wrap_text=spec.wrap
+        horizontal=spec.horizontal, vertical=spec.vertical, wrap_text=spec.wrap, indent=spec.indent
     )
     if spec.border:
         style.border = BORDER
