@@ -42,6 +42,10 @@ INDICATOR_WIDTHS: dict[IndicatorColumn, float] = {
     IndicatorColumn.REMARK: 10.0,
 }
 SPLIT_VALUE_WIDTH = 10.0
+# A heading or 二级指标 name up to this wide gets a column wide enough for it (at 11 pt a CJK
+# character is 1.875 units; LibreOffice fits 8 px a unit plus 2 px, see exports.grid).
+NAME_LIMIT = 15.0
+LABEL_PADDING = 0.5
 NAME_WIDTH_WIDE = 24.0
 # Wider than this many width units does not fit A4 portrait at a readable size: go landscape.
 PORTRAIT_LIMIT = 110.0
@@ -51,17 +55,28 @@ CENTERED_COLUMNS = frozenset(
 SHORT_KINDS = frozenset({FieldKind.TEXT, FieldKind.AMOUNT, FieldKind.PERIOD, FieldKind.CHOICE})
 
 
+def _one_line(width: float, labels: Sequence[str]) -> float:
+    """`width`, grown so that each of `labels` that can fit within `NAME_LIMIT` prints whole on
+    one line (`可持续影响指标`, `指标值类型`); longer labels wrap."""
+    for label in labels:
+        need = text_units(label) + LABEL_PADDING
+        if width < need <= NAME_LIMIT:
+            width = need
+    return round(width, 2)
+
+
 def column_widths(layout: IndicatorLayout) -> tuple[float, ...]:
     """Label, 一级, 二级, then one width per indicator column of the layout."""
     split = layout.has(IndicatorColumn.UNIT)
-    widths = [LABEL_WIDTH, LEVEL1_WIDTH, LEVEL2_WIDTH]
+    level2 = [child.label for _, child in layout.level2s()]
+    widths = [LABEL_WIDTH, LEVEL1_WIDTH, _one_line(LEVEL2_WIDTH, level2)]
     for spec in layout.columns:
         width = INDICATOR_WIDTHS[spec.column]
         if split and spec.column is IndicatorColumn.VALUE:
             width = SPLIT_VALUE_WIDTH
         if split and spec.column is IndicatorColumn.NAME:
             width = NAME_WIDTH_WIDE
-        widths.append(width)
+        widths.append(_one_line(width, [spec.label]))
     return tuple(widths)
 
 

@@ -456,24 +456,27 @@ class PageGeometry:
         titles: tuple[int, int] | None,
         keep: list[tuple[int, int]],
     ) -> tuple[int, ...]:
-        """Rows after which to force a page break so no `keep` range is split needlessly."""
+        """Rows after which to force a page break so no `keep` range is split needlessly.
+
+        Title rows repeat at the top of every page after the one they first print on (Excel
+        and LibreOffice alike), so they take room only from the pages that follow them."""
         scale = self.scale(widths)
-        first_row = titles[1] + 1 if titles else 1
-        repeated = sum(heights.get(r, 0) for r in range(titles[0], first_row)) if titles else 0
-        capacity = (self.printable[1] * self.safety) / scale - repeated
+        full = (self.printable[1] * self.safety) / scale
+        repeated = sum(heights.get(r, 0) for r in range(titles[0], titles[1] + 1)) if titles else 0
         starts = {
             first: sum(heights.get(r, 0) for r in range(first, last + 1)) for first, last in keep
         }
         breaks: list[int] = []
         used = 0.0
-        for row in range(first_row, max(heights) + 1):
+        for row in range(1, max(heights) + 1):
+            base = repeated if titles and row > titles[1] else 0.0
             height = heights.get(row, 0)
             together = starts.get(row)
-            if together is not None and used and capacity >= together > capacity - used:
+            if together is not None and used > base and full - base >= together > full - used:
                 breaks.append(row - 1)  # the block would be split: start it on a new page
-                used = 0.0
-            elif used + height > capacity:
-                used = 0.0  # the application breaks here by itself
+                used = base
+            elif used + height > full:
+                used = base  # the application breaks here by itself
             used += height
         return tuple(breaks)
 
