@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.definition import IndicatorLayout
 from dialogs.filing import DepartmentFiling
-from exports.blocks import compositions, group_spans
+from dialogs.loader import get_layout
+from exports.blocks import LABEL_PADDING, NAME_LIMIT, compositions, group_spans
 from exports.grid import (
     STYLES,
     Cell,
     GridBuilder,
+    PageGeometry,
     fits_one_line,
     indent_lone_punctuation,
     lone_punctuation,
+    text_units,
     without_lone_punctuation,
 )
 from exports.tables import department_grids
@@ -110,3 +114,31 @@ def test_group_spans_fall_back_to_lengths_when_nothing_differs() -> None:
     builder = GridBuilder(name="t", column_widths=(10.0,) * 6)
     assert builder.columns == 6
     assert group_spans([[""], [""], [""]], (10.0,) * 5, [200, 50, 500]) == [1, 1, 3]
+
+
+@pytest.mark.parametrize(("key", "year"), LAYOUTS)
+def test_level2_names_and_headings_print_whole_when_they_can(key: str, year: int) -> None:
+    table_a = department_grids(varied_filing(key, year))[0]
+    level2 = [child.label for _, child in table_a_layout(key).level2s()]
+    headings = [spec.label for spec in table_a_layout(key).columns]
+    for label in level2 + headings:
+        if text_units(label) + LABEL_PADDING > NAME_LIMIT:
+            continue
+        (cell, *_) = [c for c in table_a.find(label) if c.style in ("center", "heading")]
+        width = sum(table_a.column_widths[cell.col - 1 : cell.last_col])
+        assert fits_one_line(label, width), (label, width)
+
+
+def table_a_layout(key: str) -> IndicatorLayout:
+    return get_layout(key).table_a.indicators
+
+
+def test_repeated_rows_below_the_top_take_room_from_later_pages_only() -> None:
+    page = PageGeometry(landscape=True)
+    assert page.printable[1] * page.safety // 40 == 12  # twelve 40 pt rows a page at scale 1
+    heights = dict.fromkeys(range(1, 101), 40.0)
+    widths = (40.0, 40.0)
+    # Pages hold rows 1-12 and 13-24 whole; row 20 repeats from the third page on, which then
+    # holds 11 rows (25-35): rows 35-36 kept together must move to a new page.
+    assert page.breaks(heights, widths, None, [(35, 36)]) == ()
+    assert page.breaks(heights, widths, (20, 20), [(35, 36)]) == (34,)
