@@ -178,6 +178,15 @@ def _put_value(
         builder.put(row, col, value, style, cols=cols)
 
 
+def _label_span(builder: GridBuilder, col: int, label: str, available: int) -> int:
+    """Columns from `col` a label needs to print on one line (`项目实施期` over a narrow 计量单位
+    column), leaving at least one column of the `available` for its value."""
+    for span in range(1, available):
+        if fits_one_line(label, sum(builder.column_widths[col - 1 : col - 1 + span])):
+            return span
+    return 1
+
+
 def field_rows(
     builder: GridBuilder, fields: Sequence[FieldDef], state: FormState, department: str
 ) -> None:
@@ -200,10 +209,13 @@ def field_rows(
                 right = pair[1]
                 value = answer_value(left, state, department)
                 _put_value(builder, row, 2, value, FIT, first_value)
-                builder.put(row, 2 + first_value, right.label, "label")
-                rest = content - first_value - 1
+                label_cols = _label_span(
+                    builder, 2 + first_value, right.label, content - first_value
+                )
+                builder.put(row, 2 + first_value, right.label, "label", cols=label_cols)
+                rest = content - first_value - label_cols
                 value = answer_value(right, state, department)
-                _put_value(builder, row, 3 + first_value, value, FIT, rest)
+                _put_value(builder, row, 2 + first_value + label_cols, value, FIT, rest)
             builder.row += 1
 
     for field in fields:

@@ -9,7 +9,13 @@ import pytest
 from dialogs.definition import IndicatorLayout
 from dialogs.filing import DepartmentFiling
 from dialogs.loader import get_layout
-from exports.blocks import LABEL_PADDING, NAME_LIMIT, compositions, group_spans
+from exports.blocks import (
+    LABEL_PADDING,
+    NAME_LIMIT,
+    SHORT_TEXT_UNITS,
+    compositions,
+    group_spans,
+)
 from exports.grid import (
     STYLES,
     Cell,
@@ -142,3 +148,17 @@ def test_repeated_rows_below_the_top_take_room_from_later_pages_only() -> None:
     # holds 11 rows (25-35): rows 35-36 kept together must move to a new page.
     assert page.breaks(heights, widths, None, [(35, 36)]) == ()
     assert page.breaks(heights, widths, (20, 20), [(35, 36)]) == (34,)
+
+
+def test_short_field_labels_print_on_one_line(filing: DepartmentFiling) -> None:
+    """`项目实施期` beside a narrow 计量单位 column takes as many columns as it needs."""
+    labels = 0
+    for grid in department_grids(filing):
+        for cell in grid.cells:
+            if cell.style == "label" and isinstance(cell.value, str):
+                if text_units(cell.value) > SHORT_TEXT_UNITS:
+                    continue
+                width = sum(grid.column_widths[cell.col - 1 : cell.last_col])
+                assert fits_one_line(cell.value, width), (grid.name, cell.value, width)
+                labels += 1
+    assert labels > 10
