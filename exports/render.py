@@ -79,10 +79,11 @@ def to_pdf(xlsx: Path, out_dir: Path) -> Path:
     return pdf
 
 
-def to_pngs(pdf: Path, out_dir: Path, resolution: int = 80) -> list[Path]:
+def to_pngs(pdf: Path, out_dir: Path, resolution: int = 80, gray: bool = False) -> list[Path]:
     """One PNG per page: `out_dir/<stem>-1.png`, `-2.png`, …"""
     prefix = out_dir / pdf.stem
-    command = [PDFTOPPM, "-png", "-r", str(resolution), str(pdf), str(prefix)]
+    command = [PDFTOPPM, "-png", *(["-gray"] if gray else []), "-r", str(resolution)]
+    command += [str(pdf), str(prefix)]
     try:
         done = subprocess.run(  # noqa: S603
             command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
@@ -94,7 +95,7 @@ def to_pngs(pdf: Path, out_dir: Path, resolution: int = 80) -> list[Path]:
     return sorted(out_dir.glob(f"{pdf.stem}-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
-def render(xlsx: Path, out_dir: Path, resolution: int = 80) -> list[Path]:
+def render(xlsx: Path, out_dir: Path, resolution: int = 80, gray: bool = False) -> list[Path]:
     """The PNG pages of `xlsx` (every sheet, in order) in `out_dir`."""
     pdf = to_pdf(xlsx, out_dir)
-    return to_pngs(pdf, out_dir, resolution)
+    return to_pngs(pdf, out_dir, resolution, gray)
