@@ -150,6 +150,9 @@ def run(argv: list[str]) -> None:
         "only (unstyled; merges for the department workbook only). "
         "Peak memory: Python allocations in one run (tracemalloc). "
         "Target: ≤ 2× bare openpyxl, under 300 MB.",
+        "",
+        f"Command: `python -m bench export --departments {args.departments} "
+        f"--directions {args.directions} --layout {args.layout} --repeat {args.repeat}`.",
     ]
     for label, ours, rows, write, bare in cases:
         if ours[0] > 2 * bare[0]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
@@ -69,13 +69,13 @@ class RoundHeader:
         return f"{text}（UTC{offset[:3]}:{offset[3:]}）" if offset else text
 
     def local(self, stamp: str) -> str:
-        """A stored ISO time (UTC) as local time in the header's zone; other text unchanged."""
+        """A stored ISO time (storage keeps UTC) in the header's zone; other text unchanged."""
         try:
             moment = datetime.fromisoformat(stamp)
         except ValueError:
             return stamp
-        if moment.tzinfo is None or self.made_at.tzinfo is None:
-            return stamp
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(self.made_at.tzinfo).strftime(TIME_FORMAT)
 
 
