@@ -128,8 +128,8 @@ def _fill_sheet(ws: Worksheet, grid: Grid) -> None:
         target.style = cell.style
         if cell.merged:
             _merge(ws, cell.row, cell.col, cell.last_row, cell.last_col, target)
-    for row in grid.page_breaks:
-        ws.row_breaks.append(Break(id=row))
+    # Assigned at once: RowBreak.append copies and re-checks every break already there.
+    ws.row_breaks.brk = [Break(id=row) for row in grid.page_breaks]
     if grid.freeze:
         ws.freeze_panes = grid.freeze
     if grid.autofilter:
@@ -221,8 +221,7 @@ def _stream_sheet(workbook: Workbook, sheet: Grid | Stack, plain: frozenset[str]
         _set_print(ws, replace(parts[0], landscape=sheet.landscape, print_title_rows=None))
     if sheet.footer:
         ws.oddFooter.center.text = sheet.footer
-    for row in sheet.page_breaks:
-        ws.row_breaks.append(Break(id=row))
+    ws.row_breaks.brk = [Break(id=row) for row in sheet.page_breaks]
     width = max((part.max_col for part in parts), default=0)
     offset = 0
     cells = _StyledCells(ws, plain)
