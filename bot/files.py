@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from bot.imports import FormsLocked, ImportService, PlanOutdated
@@ -12,7 +12,7 @@ from bot.service import FilingService
 from bot.settings import Settings
 from dialogs.loader import get_layout
 from exports import department_workbook, render
-from exports.consolidated import consolidated_workbook
+from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.import_worker import read_bounded
 from exports.importer import ImportProblem
 from exports.names import consolidated_file_name, department_file_name
@@ -55,7 +55,7 @@ def export_target(output: str | None, name: str) -> Path:
 
 
 def _workbook(
-    database: Database, year: int, department: str | None
+    database: Database, year: int, department: str | None, zone: tzinfo
 ) -> tuple[str, bytes] | str:
     """The department's (or, without one, the round's) file name and workbook; or what is
     wrong, as the line to print."""
@@ -71,8 +71,9 @@ def _workbook(
     filings = service.round_filings(round_.id)
     layout = get_layout(round_.layout)
     late = datetime.now(UTC) >= round_.deadline  # the chart marks overdue departments
+    header = RoundHeader(round_.year, round_.title, datetime.now(zone))
     return consolidated_file_name(year), consolidated_workbook(
-        layout, filings, deadline_passed=late
+        layout, filings, header, deadline_passed=late
     )
 
 
@@ -89,10 +90,10 @@ def _printable(data: bytes, count: int) -> bytes | str:
 
 
 def _printed(
-    database: Database, year: int, department: str | None, *, pdf: bool
+    database: Database, year: int, department: str | None, zone: tzinfo, *, pdf: bool
 ) -> tuple[str, bytes] | str:
     """The file name and the workbook (or its PDF); or what is wrong, as the line to print."""
-    made = _workbook(database, year, department)
+    made = _workbook(database, year, department, zone)
     if isinstance(made, str) or not pdf:
         return made
     name, data = made
@@ -108,7 +109,7 @@ def export_command(
     database.upgrade()
     try:
         pdf = output is not None and output.lower().endswith(PDF_SUFFIX)
-        made = _printed(database, year, department, pdf=pdf)
+        made = _printed(database, year, department, settings.zone, pdf=pdf)
         if isinstance(made, str):
             return _fail(made)
         name, data = made
@@ -132,7 +133,7 @@ def preview_command(
     database = Database(settings.effective_database_url)
     database.upgrade()
     try:
-        made = _printed(database, year, department, pdf=True)
+        made = _printed(database, year, department, settings.zone, pdf=True)
         if isinstance(made, str):
             return _fail(made)
         name, pdf = made

@@ -31,7 +31,8 @@ import asyncio
 import logging
 import secrets
 import threading
-from collections.abc import Awaitable, Generator
+from collections import deque
+from collections.abc import Awaitable, Callable, Generator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -300,12 +301,17 @@ class InboxQueue(asyncio.Queue[object]):
     def __init__(self, inbox: Inbox) -> None:
         super().__init__()
         self.inbox = inbox
+        # Told once that it waits for the database: the user of an update that cannot be stored
+        # (an outage) hears that it is received and will be handled, not silence.
+        self.on_unstored: Callable[[Update], Awaitable[None]] | None = None
+        self._told: deque[int] = deque(maxlen=1000)
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             try:
                 mine = await asyncio.to_thread(self.inbox.receive, item)
             except SQLAlchemyError as error:
+                await self._tell_waiting(item)
                 # Not acknowledged: the polling loop retries this getUpdates with a back-off
                 # (only a TelegramError keeps it going), the webhook answers 500 and Telegram
                 # delivers again.
@@ -314,6 +320,16 @@ class InboxQueue(asyncio.Queue[object]):
                 _LOGGER.debug("update %s is done or held elsewhere", item.update_id)
                 return
         await super().put(item)
+
+
+    async def _tell_waiting(self, update: Update) -> None:
+        if self.on_unstored is None or update.update_id in self._told:
+            return
+        self._told.append(update.update_id)
+        try:
+            await self.on_unstored(update)
+        except Exception as error:  # a notice must never stop the retry of the update itself
+            _LOGGER.warning("could not tell that update %s waits: %s", update.update_id, error)
 
 
 class InboxApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import re
 import sys
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -205,11 +206,13 @@ def build_application(
         tzinfo=settings.zone,
     )
     builder = ApplicationBuilder()
+    queue: InboxQueue | None = None
     if inbox:
         # Updates are stored before they are acknowledged and applied once (bot/inbox.py).
         durable = Inbox(database)
+        queue = InboxQueue(durable)
         builder = builder.application_class(InboxApplication, kwargs={"inbox": durable})
-        builder = builder.update_queue(InboxQueue(durable))
+        builder = builder.update_queue(queue)
     app: BotApplication = (
         builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
@@ -223,6 +226,8 @@ def build_application(
     )
     app.bot_data[DEPS_KEY] = deps
     send_flood_notices(app, messages.FLOOD_NOTICE)
+    if queue is not None:
+        queue.on_unstored = partial(tell_waiting_for_database, app)
     register_handlers(app)
     # Reminders, /status with progress, /remind, /policy and review go in front of group 0's
     # catch-all handlers (see bot.reminders.commands.register).
@@ -242,6 +247,14 @@ async def _post_init(app: BotApplication) -> None:
         await set_chat_commands(app.bot, admin_id, messages.ADMIN_COMMANDS)
     for user in await in_thread(deps.directory.supervisors):
         await set_chat_commands(app.bot, user.telegram_id, messages.SUPERVISOR_COMMANDS)
+
+
+async def tell_waiting_for_database(app: BotApplication, update: Update) -> None:
+    """An update the inbox cannot store (the database is down) is not acknowledged, so Telegram
+    delivers it again and it is handled once the database is back; its user is told so."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        await app.bot.send_message(chat.id, messages.DATABASE_DOWN_QUEUED)
 
 
 def database_unavailable(error: BaseException | None) -> bool:

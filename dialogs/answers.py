@@ -216,8 +216,8 @@ def scaled_unit_reading(name: str, value: str, reading: Reading) -> Reading:
         return reading
     for magnitude in MAGNITUDES:
         base = unit.removeprefix(magnitude)
-        if base == unit or base not in UNITS or unit not in value:
-            continue
+        if base == unit or base.startswith(MAGNITUDES) or base not in UNITS or unit not in value:
+            continue  # `亿万吨`: two magnitudes are a slip to confirm, not a unit
         plain = read_indicator(name, value.replace(unit, base, 1))
         same = (plain.comparator, plain.number, plain.unit) == (
             reading.comparator,

@@ -3,7 +3,7 @@
 `exports` reads `dialogs` only (never storage): the bot hands it `DepartmentFiling` values.
 
     department_workbook(filing) -> bytes          # 表A, 表B (computed), one sheet per 表C
-    consolidated_workbook(layout, filings) -> bytes   # exports.consolidated
+    consolidated_workbook(layout, filings, header) -> bytes   # exports.consolidated
     import_workbook(data, layout, department, year)   # exports.importer
     department_file_name(year, department), consolidated_file_name(year)  # exports.names
     department_tables(filing), table_workbook(filing, index)  # one table alone, for previews

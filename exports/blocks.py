@@ -7,7 +7,7 @@ indicator columns (2021: 三级指标 · 指标值 · 备注; 2023 adds 指标�
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from dialogs.definition import (
@@ -19,7 +19,7 @@ from dialogs.definition import (
 from dialogs.parsing.indicator import split_for_2023
 from dialogs.state import FormState, GroupRow, IndicatorRow
 from dialogs.values import Answer, Nature
-from exports.grid import FIT, CellValue, GridBuilder, fits_one_line
+from exports.grid import FIT, CellValue, GridBuilder, fits_one_line, text_lines, text_units
 
 AMOUNT_UNIT = "金额单位：万元"
 LEVEL1_HEADER = "一级指标"
@@ -43,6 +43,10 @@ INDICATOR_WIDTHS: dict[IndicatorColumn, float] = {
 }
 # Wide enough for a whole deadline (`2026年11月底前`), which the 2023 指标值 keeps as typed.
 SPLIT_VALUE_WIDTH = 14.0
+# A heading or 二级指标 name up to this wide gets a column wide enough for it (at 11 pt a CJK
+# character is 1.875 units; LibreOffice fits 8 px a unit plus 2 px, see exports.grid).
+NAME_LIMIT = 15.0
+LABEL_PADDING = 0.5
 NAME_WIDTH_WIDE = 24.0
 # Wider than this many width units does not fit A4 portrait at a readable size: go landscape.
 PORTRAIT_LIMIT = 110.0
@@ -52,17 +56,28 @@ CENTERED_COLUMNS = frozenset(
 SHORT_KINDS = frozenset({FieldKind.TEXT, FieldKind.AMOUNT, FieldKind.PERIOD, FieldKind.CHOICE})
 
 
+def _one_line(width: float, labels: Sequence[str]) -> float:
+    """`width`, grown so that each of `labels` that can fit within `NAME_LIMIT` prints whole on
+    one line (`可持续影响指标`, `指标值类型`); longer labels wrap."""
+    for label in labels:
+        need = text_units(label) + LABEL_PADDING
+        if width < need <= NAME_LIMIT:
+            width = need
+    return round(width, 2)
+
+
 def column_widths(layout: IndicatorLayout) -> tuple[float, ...]:
     """Label, 一级, 二级, then one width per indicator column of the layout."""
     split = layout.has(IndicatorColumn.UNIT)
-    widths = [LABEL_WIDTH, LEVEL1_WIDTH, LEVEL2_WIDTH]
+    level2 = [child.label for _, child in layout.level2s()]
+    widths = [LABEL_WIDTH, LEVEL1_WIDTH, _one_line(LEVEL2_WIDTH, level2)]
     for spec in layout.columns:
         width = INDICATOR_WIDTHS[spec.column]
         if split and spec.column is IndicatorColumn.VALUE:
             width = SPLIT_VALUE_WIDTH
         if split and spec.column is IndicatorColumn.NAME:
             width = NAME_WIDTH_WIDE
-        widths.append(width)
+        widths.append(_one_line(width, [spec.label]))
     return tuple(widths)
 
 
@@ -79,6 +94,53 @@ def spans(weights: Sequence[int], available: int) -> list[int]:
         crowded = max(range(len(weights)), key=lambda i: (weights[i] / result[i], -i))
         result[crowded] += 1
     return result
+
+
+def compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
+    """Every way to split `total` columns into `parts` contiguous spans of at least one."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(1, total - parts + 2):
+        for rest in compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+# A text this wide or narrower (about ten CJK characters) is a name: never broken across lines.
+SHORT_TEXT_UNITS = 20.0
+
+
+def group_spans(
+    texts: Sequence[Sequence[str]], widths: Sequence[float], weights: Sequence[int]
+) -> list[int]:
+    """Columns for each group column, `texts` being its header and entries: no short text (a
+    责任单位 name) broken when a split avoids it, then the fewest printed lines, then the split
+    that follows the columns' lengths (`spans`)."""
+    available = len(widths)
+    preferred = spans(weights, available)
+    best: tuple[tuple[int, int, int, int], list[int]] | None = None
+    for split in compositions(available, len(texts)):
+        col = 0
+        broken = 0
+        lines: list[list[int]] = []
+        for column_texts, span in zip(texts, split, strict=True):
+            width = sum(widths[col : col + span])
+            col += span
+            counts = [text_lines(text, width) if text else 1 for text in column_texts]
+            broken += sum(
+                1
+                for text, count in zip(column_texts, counts, strict=True)
+                if count > 1 and text_units(text) <= SHORT_TEXT_UNITS
+            )
+            lines.append(counts)
+        rows = sum(max(row) for row in zip(*lines, strict=True))
+        cells = sum(sum(counts) for counts in lines)
+        distance = sum(abs(a - b) for a, b in zip(split, preferred, strict=True))
+        score = (broken, rows, cells, distance)
+        if best is None or score < best[0]:
+            best = (score, list(split))
+    assert best is not None
+    return best[1]
 
 
 def answer_value(field: FieldDef, state: FormState, department: str) -> CellValue:
@@ -117,6 +179,15 @@ def _put_value(
         builder.put(row, col, value, style, cols=cols)
 
 
+def _label_span(builder: GridBuilder, col: int, label: str, available: int) -> int:
+    """Columns from `col` a label needs to print on one line (`项目实施期` over a narrow 计量单位
+    column), leaving at least one column of the `available` for its value."""
+    for span in range(1, available):
+        if fits_one_line(label, sum(builder.column_widths[col - 1 : col - 1 + span])):
+            return span
+    return 1
+
+
 def field_rows(
     builder: GridBuilder, fields: Sequence[FieldDef], state: FormState, department: str
 ) -> None:
@@ -139,10 +210,13 @@ def field_rows(
                 right = pair[1]
                 value = answer_value(left, state, department)
                 _put_value(builder, row, 2, value, FIT, first_value)
-                builder.put(row, 2 + first_value, right.label, "label")
-                rest = content - first_value - 1
+                label_cols = _label_span(
+                    builder, 2 + first_value, right.label, content - first_value
+                )
+                builder.put(row, 2 + first_value, right.label, "label", cols=label_cols)
+                rest = content - first_value - label_cols
                 value = answer_value(right, state, department)
-                _put_value(builder, row, 3 + first_value, value, FIT, rest)
+                _put_value(builder, row, 2 + first_value + label_cols, value, FIT, rest)
             builder.row += 1
 
     for field in fields:
@@ -206,8 +280,11 @@ def group_block(
     builder: GridBuilder, label: str, field: FieldDef, rows: Sequence[GroupRow]
 ) -> None:
     """年度重点工作计划: a header row of the column labels, then one row per entry."""
-    content = builder.columns - 1
-    widths = spans([column.max_length for column in field.columns], content)
+    texts = [
+        [column.label] + [entry.get(column.key) or "" for entry in rows] for column in field.columns
+    ]
+    weights = [column.max_length for column in field.columns]
+    widths = group_spans(texts, builder.column_widths[1:], weights)
     first = builder.row
     col = 2
     for column, width in zip(field.columns, widths, strict=True):

@@ -8,12 +8,19 @@ plain data too, so that row heights can be estimated here from the font size of 
 from __future__ import annotations
 
 import math
-import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dialogs.values import format_decimal
+from exports.text_width import (  # re-exported: the table builders measure text through grid
+    CLOSING_PUNCTUATION,
+    DIGIT_PIXELS,
+    fits_one_line,
+    lone_punctuation,
+    text_lines,
+    text_units,
+)
 
 CellValue = str | Decimal | None
 
@@ -35,6 +42,7 @@ class StyleSpec:
     wrap: bool = True
     border: bool = True
     number_format: str = "General"
+    indent: int = 0  # left indent levels (about 10 px each)
 
 
 def _amount_styles() -> dict[str, StyleSpec]:
@@ -52,10 +60,13 @@ STYLES: dict[str, StyleSpec] = {
     "label": StyleSpec(horizontal="center"),
     "heading": StyleSpec(horizontal="center", bold=True),
     "text": StyleSpec(horizontal="left"),
+    # `text` indented, for a text whose closing punctuation would otherwise print alone.
+    "text_indent1": StyleSpec(horizontal="left", indent=1),
+    "text_indent2": StyleSpec(horizontal="left", indent=2),
     "center": StyleSpec(horizontal="center"),
-    # Plain list sheets (the consolidated workbook): no wrapping, one line per record.
-    "list_heading": StyleSpec(horizontal="center", bold=True, wrap=False),
-    "list_text": StyleSpec(horizontal="left", wrap=False, border=False),
+    # List sheets (the round workbook): bordered, long text wraps in its bounded column.
+    "list_heading": StyleSpec(horizontal="center", bold=True),
+    "list_text": StyleSpec(horizontal="left"),
     **_amount_styles(),
 }
 
@@ -114,6 +125,7 @@ class Grid:
     fit_to_width: bool = True
     freeze: str | None = None  # top-left cell of the scrolling area, e.g. "A2"
     autofilter: str | None = None
+    footer: str | None = None  # printed at the foot of every page (&P page, &N pages)
 
     @property
     def max_row(self) -> int:
@@ -151,36 +163,158 @@ class Grid:
         return dict(self.row_heights).get(row)
 
 
-# Excel's column unit is the width of "0" in the workbook's default font, which the writer sets
-# to 宋体 11 pt (as in Chinese Excel): 8 px. A CJK character is 15 px wide, a Latin one 8 px.
-DIGIT_PIXELS = 8
-CJK_UNITS = 15 / DIGIT_PIXELS
-LATIN_UNITS = 8 / DIGIT_PIXELS
-WRAP_SLACK = 1.08  # lines break at character (or word) boundaries, never mid-glyph
+@dataclass(frozen=True)
+class Stack:
+    """Printed tables one under another on one sheet, each from a new page (the round workbook
+    prints every department's table A from one sheet). Columns take the widest part's width."""
+
+    name: str
+    parts: tuple[Grid, ...]
+    footer: str | None = None
+
+    @property
+    def column_widths(self) -> tuple[float, ...]:
+        count = max((len(part.column_widths) for part in self.parts), default=0)
+        return tuple(
+            max(part.column_widths[i] for part in self.parts if i < len(part.column_widths))
+            for i in range(count)
+        )
+
+    @property
+    def landscape(self) -> bool:
+        return any(part.landscape for part in self.parts)
+
+    def offsets(self) -> Iterator[tuple[int, Grid]]:
+        """(rows above, part) for each part."""
+        offset = 0
+        for part in self.parts:
+            yield offset, part
+            offset += part.max_row
+
+    @property
+    def page_breaks(self) -> tuple[int, ...]:
+        """Each part's own breaks, and a break after every part but the last."""
+        breaks: list[int] = []
+        for offset, part in self.offsets():
+            if offset:
+                breaks.append(offset)
+            breaks += [offset + row for row in part.page_breaks]
+        return tuple(breaks)
 
 
-def text_units(text: str) -> float:
-    """Width of `text` in Excel column units at 11 pt."""
-    units = 0.0
-    for char in text:
-        wide = unicodedata.east_asian_width(char) in ("W", "F", "A")
-        units += CJK_UNITS if wide else LATIN_UNITS
-    return units
+# Excel and LibreOffice show `###` for a number wider than its cell (numbers never wrap); a
+# digit of the printing font may be a little wider than the width unit, hence the margin.
+NUMBER_MARGIN = 1.5
+BOLD_FACTOR = 1.1
 
 
-def text_lines(text: str, width: float, size: float = 11) -> int:
-    """Lines that `text` wraps to in a column `width` units wide at font `size`."""
-    scale = size / 11
-    usable = max(width - 0.3, 1.0)  # the cell's own padding
-    lines = 0
-    for paragraph in text.split("\n"):
-        lines += max(1, math.ceil(text_units(paragraph) * scale * WRAP_SLACK / usable))
-    return lines
+def shown_text(value: CellValue, style: str) -> str:
+    """The text a cell shows: numbers as their number format prints them (`0.000000`)."""
+    if value is None:
+        return ""
+    if not isinstance(value, Decimal):
+        return value
+    number_format = STYLES[style].number_format
+    if number_format.startswith("0"):
+        decimals = len(number_format.split(".", 1)[1]) if "." in number_format else 0
+        return f"{value:.{decimals}f}"
+    return format_decimal(value)
 
 
-def fits_one_line(text: str, width: float) -> bool:
-    """Whether `text` fits on one line at 11 pt (no slack: a near fit stays centred)."""
-    return "\n" not in text and text_units(text) <= width - 0.3
+def unbroken_width(cell: Cell) -> float | None:
+    """The width `cell` needs when its text cannot wrap (numbers, no-wrap styles), else None."""
+    spec = STYLES[cell.style]
+    if cell.value is None or (spec.wrap and not isinstance(cell.value, Decimal)):
+        return None
+    lines = shown_text(cell.value, cell.style).split("\n")
+    units = max(text_units(line) for line in lines) * spec.size / 11
+    if spec.bold:
+        units *= BOLD_FACTOR
+    return units + NUMBER_MARGIN
+
+
+def fitted_widths(widths: tuple[float, ...], cells: Iterable[Cell]) -> tuple[float, ...]:
+    """`widths` widened so that every cell that cannot wrap shows its whole text: a single
+    column grows to its widest such text, a merged range grows in its last column."""
+    result = list(widths)
+    merged: list[tuple[Cell, float]] = []
+    for cell in cells:
+        need = unbroken_width(cell)
+        if need is None:
+            continue
+        if cell.cols == 1:
+            result[cell.col - 1] = max(result[cell.col - 1], need)
+        else:
+            merged.append((cell, need))
+    for cell, need in merged:
+        have = sum(result[cell.col - 1 : cell.last_col])
+        if need > have:
+            result[cell.last_col - 1] += need - have
+    return tuple(round(width, 2) for width in result)
+
+
+NUDGES = tuple(n / 2 for n in range(1, 13))  # width units a column may grow to avoid that
+INDENTED = {"text": ("text_indent1", "text_indent2")}
+
+
+def _lone_cells(widths: Sequence[float], cells: Sequence[Cell]) -> int:
+    return sum(
+        1
+        for cell in cells
+        if isinstance(cell.value, str)
+        and lone_punctuation(
+            cell.value, sum(widths[cell.col - 1 : cell.last_col]), STYLES[cell.style].size
+        )
+    )
+
+
+def without_lone_punctuation(widths: tuple[float, ...], cells: Iterable[Cell]) -> tuple[float, ...]:
+    """`widths` with columns widened a little where that keeps a text's closing punctuation on
+    the line of the character before it (the fewest such texts, then the least widening)."""
+    candidates = [
+        cell
+        for cell in cells
+        if isinstance(cell.value, str)
+        and STYLES[cell.style].wrap
+        and cell.value.rstrip()[-1:] in CLOSING_PUNCTUATION
+    ]
+    result = list(widths)
+    for col in range(len(result)):
+        # Only the texts over this column change with its width.
+        spanning = [c for c in candidates if c.col - 1 <= col <= c.last_col - 1]
+        lone = _lone_cells(result, spanning) if spanning else 0
+        if not lone:
+            continue
+        base, best = result[col], (lone, 0.0)
+        for nudge in NUDGES:
+            result[col] = base + nudge
+            count = _lone_cells(result, spanning)
+            if count < best[0]:
+                best = (count, nudge)
+            if not count:
+                break
+        result[col] = base + best[1]
+    return tuple(result)
+
+
+def indent_lone_punctuation(widths: tuple[float, ...], cells: Iterable[Cell]) -> list[Cell]:
+    """Cells whose text would still end on a lone `。` get an indented style: a slightly
+    narrower line moves the character before it down too."""
+    result = []
+    for cell in cells:
+        spec = STYLES[cell.style]
+        width = sum(widths[cell.col - 1 : cell.last_col])
+        if (
+            cell.style in INDENTED
+            and isinstance(cell.value, str)
+            and lone_punctuation(cell.value, width, spec.size)
+        ):
+            for level, style in enumerate(INDENTED[cell.style], start=1):
+                if not lone_punctuation(cell.value, width, spec.size, level):
+                    cell = replace(cell, style=style)
+                    break
+        result.append(cell)
+    return result
 
 
 LINE_POINTS = 16.0  # one line of 11 pt CJK text with leading (宋体 in Excel, Noto in LibreOffice)
@@ -228,24 +362,27 @@ class PageGeometry:
         titles: tuple[int, int] | None,
         keep: list[tuple[int, int]],
     ) -> tuple[int, ...]:
-        """Rows after which to force a page break so no `keep` range is split needlessly."""
+        """Rows after which to force a page break so no `keep` range is split needlessly.
+
+        Title rows repeat at the top of every page after the one they first print on (Excel
+        and LibreOffice alike), so they take room only from the pages that follow them."""
         scale = self.scale(widths)
-        first_row = titles[1] + 1 if titles else 1
-        repeated = sum(heights.get(r, 0) for r in range(titles[0], first_row)) if titles else 0
-        capacity = (self.printable[1] * self.safety) / scale - repeated
+        full = (self.printable[1] * self.safety) / scale
+        repeated = sum(heights.get(r, 0) for r in range(titles[0], titles[1] + 1)) if titles else 0
         starts = {
             first: sum(heights.get(r, 0) for r in range(first, last + 1)) for first, last in keep
         }
         breaks: list[int] = []
         used = 0.0
-        for row in range(first_row, max(heights) + 1):
+        for row in range(1, max(heights) + 1):
+            base = repeated if titles and row > titles[1] else 0.0
             height = heights.get(row, 0)
             together = starts.get(row)
-            if together is not None and used and capacity >= together > capacity - used:
+            if together is not None and used > base and full - base >= together > full - used:
                 breaks.append(row - 1)  # the block would be split: start it on a new page
-                used = 0.0
-            elif used + height > capacity:
-                used = 0.0  # the application breaks here by itself
+                used = base
+            elif used + height > full:
+                used = base  # the application breaks here by itself
             used += height
         return tuple(breaks)
 
@@ -309,33 +446,40 @@ class GridBuilder:
         freeze: str | None = None,
         autofilter: str | None = None,
         estimate_heights: bool = True,
+        footer: str | None = None,
     ) -> Grid:
         """The grid; `estimate_heights=False` for one-line list sheets (default heights)."""
-        heights = self._heights() if estimate_heights else ()
+        widths = fitted_widths(self.column_widths, self.cells)
+        cells = self.cells
+        if estimate_heights:  # printed tables, not one-line lists
+            widths = without_lone_punctuation(widths, cells)
+            cells = indent_lone_punctuation(widths, cells)
+        heights = self._heights(widths) if estimate_heights else ()
         breaks: tuple[int, ...] = ()
         if self.keep and heights:
             page = PageGeometry(landscape=landscape)
-            breaks = page.breaks(dict(heights), self.column_widths, print_title_rows, self.keep)
+            breaks = page.breaks(dict(heights), widths, print_title_rows, self.keep)
         return Grid(
             name=self.name,
-            column_widths=self.column_widths,
-            cells=tuple(self.cells),
+            column_widths=widths,
+            cells=tuple(cells),
             row_heights=heights,
             print_title_rows=print_title_rows,
             page_breaks=breaks,
             landscape=landscape,
             freeze=freeze,
             autofilter=autofilter,
+            footer=footer,
         )
 
-    def _heights(self) -> tuple[tuple[int, float], ...]:
+    def _heights(self, widths: tuple[float, ...]) -> tuple[tuple[int, float], ...]:
         heights: dict[int, float] = {}
         last = max((cell.last_row for cell in self.cells), default=0)
         for row in range(1, last + 1):
             heights[row] = LINE_POINTS + PADDING_POINTS
         # Single-row cells first, then cells merged over several rows grow their last row.
         for cell in sorted(self.cells, key=lambda c: c.rows):
-            need = needed_height(cell, self.column_widths)
+            need = needed_height(cell, widths)
             if cell.rows == 1:
                 heights[cell.row] = max(heights[cell.row], need)
                 continue

@@ -122,8 +122,10 @@ def pdf_bytes(xlsx: bytes, timeout: float = TIMEOUT_SECONDS) -> bytes:
         return to_pdf(source, Path(work) / "out", timeout).read_bytes()
 
 
-def png_pages(pdf: bytes, resolution: int = DEFAULT_RESOLUTION) -> tuple[bytes, ...]:
-    """Each page of a PDF as PNG bytes."""
+def png_pages(
+    pdf: bytes, resolution: int = DEFAULT_RESOLUTION, gray: bool = False
+) -> tuple[bytes, ...]:
+    """Each page of a PDF as PNG bytes (greyscale for small pictures in docs/)."""
     import pypdfium2 as pdfium  # a few MB of native code: loaded only by the callers that render
 
     try:
@@ -135,7 +137,8 @@ def png_pages(pdf: bytes, resolution: int = DEFAULT_RESOLUTION) -> tuple[bytes, 
         for page in document:
             bitmap = page.render(scale=resolution / 72)
             buffer = io.BytesIO()
-            bitmap.to_pil().save(buffer, format="PNG", optimize=True)
+            image = bitmap.to_pil()
+            (image.convert("L") if gray else image).save(buffer, format="PNG", optimize=True)
             pages.append(buffer.getvalue())
     finally:
         document.close()
@@ -153,21 +156,21 @@ def pdf_text(pdf: bytes) -> tuple[str, ...]:
         document.close()
 
 
-def to_pngs(pdf: Path, out_dir: Path, resolution: int = 80) -> list[Path]:
+def to_pngs(pdf: Path, out_dir: Path, resolution: int = 80, gray: bool = False) -> list[Path]:
     """One PNG per page: `out_dir/<stem>-1.png`, `-2.png`, …"""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for number, png in enumerate(png_pages(pdf.read_bytes(), resolution), start=1):
+    for number, png in enumerate(png_pages(pdf.read_bytes(), resolution, gray), start=1):
         path = out_dir / f"{pdf.stem}-{number}.png"
         path.write_bytes(png)
         paths.append(path)
     return paths
 
 
-def render(xlsx: Path, out_dir: Path, resolution: int = 80) -> list[Path]:
+def render(xlsx: Path, out_dir: Path, resolution: int = 80, gray: bool = False) -> list[Path]:
     """The PNG pages of `xlsx` (every sheet, in order) in `out_dir`."""
     pdf = to_pdf(xlsx, out_dir)
-    return to_pngs(pdf, out_dir, resolution)
+    return to_pngs(pdf, out_dir, resolution, gray)
 
 
 class Renderer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dialogs.definition import FormDefinition
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.state import FormState
-from exports.blocks import column_widths, form_body, header_lines, landscape
+from exports.blocks import LEVEL1_HEADER, column_widths, form_body, header_lines, landscape
 from exports.grid import Grid, GridBuilder
 from exports.names import sheet_name
 from exports.table_b import table_b_grid
@@ -34,10 +34,20 @@ def _form_grid(
     builder = GridBuilder(name=name, column_widths=widths)
     title = definition.title.format(year=year)
     header = definition.header.format(department=department)
-    first, last = header_lines(builder, title, header, with_unit)
+    header_lines(builder, title, header, with_unit)
     sections = [(section.label, section.fields) for section in definition.sections]
     form_body(builder, sections, state, department, definition.indicators)
-    return builder.build(print_title_rows=(first, last), landscape=landscape(widths))
+    return builder.build(print_title_rows=_continued_rows(builder), landscape=landscape(widths))
+
+
+def _continued_rows(builder: GridBuilder) -> tuple[int, int] | None:
+    """The rows repeated on the pages a table continues on: the indicator block's column
+    headings (一级指标 · 二级指标 · 三级指标 …). The title prints once, on the first page; the
+    applications repeat rows only from the page after they first appear."""
+    for cell in builder.cells:
+        if cell.value == LEVEL1_HEADER and cell.style == "heading":
+            return (cell.row, cell.row)
+    return None
 
 
 def table_a_grid(filing: DepartmentFiling, name: str = SHEET_A) -> Grid:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from copy import copy
+from dataclasses import replace
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -17,11 +18,13 @@ from openpyxl.cell import Cell, MergedCell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from exports.grid import FONT_NAME, STYLES, CellValue, Grid, PageGeometry
+from exports.grid import FONT_NAME, STYLES, CellValue, Grid, PageGeometry, Stack
 from exports.xmlsafe import xml_safe
 
 THIN = Side(style="thin", color="000000")
@@ -34,7 +37,7 @@ def named_style(key: str) -> NamedStyle:
     style = NamedStyle(name=key)
     style.font = Font(name=FONT_NAME, size=spec.size, bold=spec.bold)
     style.alignment = Alignment(
-        horizontal=spec.horizontal, vertical=spec.vertical, wrap_text=spec.wrap
+        horizontal=spec.horizontal, vertical=spec.vertical, wrap_text=spec.wrap, indent=spec.indent
     )
     if spec.border:
         style.border = BORDER
@@ -86,6 +89,8 @@ def _set_print(ws: Worksheet, grid: Grid) -> None:
     if grid.print_title_rows:
         first, last = grid.print_title_rows
         ws.print_title_rows = f"{first}:{last}"
+    if grid.footer:
+        ws.oddFooter.center.text = grid.footer
 
 
 def _merge(ws: Worksheet, row: int, col: int, last_row: int, last_col: int, top: Cell) -> None:
@@ -122,8 +127,8 @@ def _fill_sheet(ws: Worksheet, grid: Grid) -> None:
         target.style = cell.style
         if cell.merged:
             _merge(ws, cell.row, cell.col, cell.last_row, cell.last_col, target)
-    for row in grid.page_breaks:
-        ws.row_breaks.append(Break(id=row))
+    # Assigned at once: RowBreak.append copies and re-checks every break already there.
+    ws.row_breaks.brk = [Break(id=row) for row in grid.page_breaks]
     if grid.freeze:
         ws.freeze_panes = grid.freeze
     if grid.autofilter:
@@ -142,50 +147,107 @@ def write_workbook(grids: Sequence[Grid]) -> Workbook:
     return workbook
 
 
-def _stream_sheet(workbook: Workbook, grid: Grid, plain: frozenset[str]) -> None:
-    ws = workbook.create_sheet(title=grid.name)
-    for index, width in enumerate(grid.column_widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    if grid.freeze:
-        ws.freeze_panes = grid.freeze
-    if grid.autofilter:
-        ws.auto_filter.ref = grid.autofilter
-    _set_print(ws, grid)
-    rows: dict[int, list[WriteOnlyCell | str | Decimal | None]] = {}
-    width = grid.max_col
-    for cell in grid.cells:
-        if cell.merged:
-            raise ValueError(f"{grid.name}: a streamed sheet cannot merge cells")
-        line = rows.get(cell.row)
-        if line is None:
-            line = rows[cell.row] = [None] * width
-        value = cell_value(cell.value)
+class _StyledCells:
+    """Write-only cells styled by key. Setting a named style looks it up by name on every cell;
+    copying the StyleArray of one cell styled per key is the same result, several times faster."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, plain: frozenset[str]) -> None:
+        self.ws = ws
+        self.plain = plain
+        self.templates: dict[str, WriteOnlyCell] = {}
+
+    def make(self, value: CellValue, style: str) -> WriteOnlyCell | str | Decimal | None:
+        value = cell_value(value)
         formula_like = isinstance(value, str) and value.startswith("=")
-        if cell.style in plain and not formula_like:
-            line[cell.col - 1] = value
-            continue
-        written = WriteOnlyCell(ws, value=value)
+        if style in self.plain and not formula_like:
+            return value
+        written = WriteOnlyCell(self.ws, value=value)
         if written.data_type == "f":
             written.data_type = "s"
-        if cell.style not in plain:
-            written.style = cell.style
-        line[cell.col - 1] = written
+        if style not in self.plain:
+            template = self.templates.get(style)
+            if template is None:
+                template = self.templates[style] = WriteOnlyCell(self.ws)
+                template.style = style
+            written._style = copy(template._style)
+        return written
+
+
+def _stream_part(
+    ws: WriteOnlyWorksheet, grid: Grid, offset: int, width: int, cells: _StyledCells
+) -> None:
+    """Append the rows of `grid` below `offset` rows; merged ranges keep their borders."""
+    for row, height in grid.row_heights:
+        ws.row_dimensions[offset + row].height = height
+    rows: dict[int, list[WriteOnlyCell | str | Decimal | None]] = {}
+    for cell in grid.cells:
+        for row in range(cell.row, cell.last_row + 1):
+            if row not in rows:
+                rows[row] = [None] * width
+        rows[cell.row][cell.col - 1] = cells.make(cell.value, cell.style)
+        if not cell.merged:
+            continue
+        bordered = STYLES[cell.style].border
+        for row in range(cell.row, cell.last_row + 1):
+            for col in range(cell.col, cell.last_col + 1):
+                if bordered and (row, col) != (cell.row, cell.col):
+                    rows[row][col - 1] = cells.make(None, cell.style)
+        # The range set directly: MultiCellRange.add scans every range already there.
+        ws.merged_cells.ranges.add(
+            CellRange(
+                min_col=cell.col,
+                min_row=offset + cell.row,
+                max_col=cell.last_col,
+                max_row=offset + cell.last_row,
+            )
+        )
     for row in range(1, grid.max_row + 1):
-        ws.append(rows.get(row, []))
+        ws.append(rows.get(row, ()))
 
 
-def stream_workbook(grids: Sequence[Grid], plain: Iterable[str] = ()) -> Workbook:
-    """A write-only workbook for large list sheets (no merges). Cells whose style is in `plain`
-    are written as bare values, the fastest path openpyxl has."""
+def _stream_sheet(workbook: Workbook, sheet: Grid | Stack, plain: frozenset[str]) -> None:
+    ws = workbook.create_sheet(title=sheet.name)
+    parts = sheet.parts if isinstance(sheet, Stack) else (sheet,)
+    for index, width in enumerate(sheet.column_widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    if isinstance(sheet, Grid):
+        if sheet.freeze:
+            ws.freeze_panes = sheet.freeze
+        if sheet.autofilter:
+            ws.auto_filter.ref = sheet.autofilter
+        _set_print(ws, sheet)
+    else:
+        _set_print(ws, replace(parts[0], landscape=sheet.landscape, print_title_rows=None))
+    if sheet.footer:
+        ws.oddFooter.center.text = sheet.footer
+    ws.row_breaks.brk = [Break(id=row) for row in sheet.page_breaks]
+    width = max((part.max_col for part in parts), default=0)
+    offset = 0
+    cells = _StyledCells(ws, plain)
+    for part in parts:
+        _stream_part(ws, part, offset, width, cells)
+        offset += part.max_row
+
+
+def stream_workbook(sheets: Sequence[Grid | Stack], plain: Iterable[str] = ()) -> Workbook:
+    """A write-only workbook: rows go to the file as they are made, so a round of hundreds of
+    departments stays small in memory. Cells whose style is in `plain` are written as bare
+    values, the fastest path openpyxl has."""
     workbook = Workbook(write_only=True)
     set_default_font(workbook)
     keep_plain = frozenset(plain)
-    register_styles(
-        workbook, (c.style for g in grids for c in g.cells if c.style not in keep_plain)
-    )
-    for grid in grids:
-        _stream_sheet(workbook, grid, keep_plain)
+    register_styles(workbook, _styles(sheets) - keep_plain)
+    for sheet in sheets:
+        _stream_sheet(workbook, sheet, keep_plain)
     return workbook
+
+
+def _styles(sheets: Sequence[Grid | Stack]) -> set[str]:
+    keys: set[str] = set()
+    for sheet in sheets:
+        for part in sheet.parts if isinstance(sheet, Stack) else (sheet,):
+            keys.update(cell.style for cell in part.cells)
+    return keys
 
 
 def to_bytes(workbook: Workbook) -> bytes:

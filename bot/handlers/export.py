@@ -25,7 +25,7 @@ from bot.service import FilingService
 from dialogs.filing import DepartmentFiling
 from dialogs.loader import get_layout
 from exports import department_workbook
-from exports.consolidated import consolidated_workbook
+from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.names import consolidated_file_name, department_file_name
 from storage.records import Department, Round
 
@@ -87,8 +87,9 @@ async def send_round_export(
                 )
     await _upload_action(update, context)
     late = datetime.now(UTC) >= round_.deadline  # the chart on the first sheet marks overdue
+    header = RoundHeader(round_.year, round_.title, datetime.now(context.deps.settings.zone))
     data = await in_thread(
-        consolidated_workbook, get_layout(round_.layout), filings, deadline_passed=late
+        consolidated_workbook, get_layout(round_.layout), filings, header, deadline_passed=late
     )
     with contextlib.suppress(TelegramError):
         await progress.edit_text(f"✓ 汇总表已生成（{total} 个部门）。")
@@ -96,7 +97,8 @@ async def send_round_export(
         chat_id_of(update),
         document=data,
         filename=consolidated_file_name(round_.year),
-        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态" + no_pdf_note(context),
+        caption=f"{round_.year}年汇总：部门整体、支出方向、填报状态，及各部门表A、表B、表C"
+        + no_pdf_note(context),
     )
     if context.deps.renderer is not None:
         key = ("round", round_.id, tuple(filing_key(filing) for filing in filings))

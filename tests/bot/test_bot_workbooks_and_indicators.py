@@ -5,6 +5,7 @@ unsure reading and the quality figure at review."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,11 @@ async def test_supervisor_exports_the_whole_round_with_progress(tmp_path: Path) 
         assert document is not None and document.document is not None
         assert document.document.filename == "2021_汇总.xlsx"
         book = load_workbook(io.BytesIO(document.document.data))
-        assert book.sheetnames == ["部门整体", "支出方向", "填报状态"]
+        # Nobody has filled anything yet: the cover and the lists, no official tables to print.
+        assert book.sheetnames == ["说明", "部门整体", "支出方向", "填报状态"]
+        made = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}["生成时间"]
+        offset = datetime.now(env.settings.zone).strftime("%z")
+        assert made.endswith(f"（UTC{offset[:3]}:{offset[3:]}）")  # JIXIAO_TIMEZONE, not UTC
         assert (district.chat_id, "upload_document") in [a[:2] for a in env.fake.chat_actions]
 
 

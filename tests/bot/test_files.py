@@ -110,4 +110,10 @@ def test_consolidated_export(filled: tuple[Settings, Database], tmp_path: Path) 
     settings, _ = filled
     assert export_command(settings, 2021, None, str(tmp_path)) == 0
     workbook = load_workbook(tmp_path / "2021_汇总.xlsx")
-    assert len(workbook.worksheets) == 3
+    # 说明, three lists, then 表A, 表B and 表C of every department.
+    assert len(workbook.worksheets) == 7
+    # When it was made, in JIXIAO_TIMEZONE (not UTC).
+    cover = {row[0].value: row[1].value for row in workbook["说明"].iter_rows(min_row=2)}
+    offset = datetime.now(settings.zone).strftime("%z")
+    assert cover["生成时间"].endswith(f"（UTC{offset[:3]}:{offset[3:]}）")
+    assert offset != "+0000" or settings.timezone in ("UTC", "Etc/UTC")

@@ -6,6 +6,7 @@ back, the round's consolidated one included."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.state import FormState, FormStatus
 from exports import department_workbook
-from exports.consolidated import consolidated_workbook
+from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.xmlsafe import REPLACEMENT, xml_safe
 from tests.support.seed import seed_filing
 from tests.support.sheets import find, load
@@ -35,6 +36,8 @@ TEXT_CODES = {
     Code.TOO_LONG,
     Code.DIRECTION_DUPLICATE,
 }
+
+HEADER = RoundHeader(2024, "2024年度预算绩效目标申报", datetime(2024, 3, 1, 9, 30, tzinfo=UTC))
 
 
 def _forbidden_in_xml(text: str) -> bool:
@@ -89,7 +92,7 @@ def test_any_text_is_refused_with_a_code_or_exports_to_a_readable_workbook(
     assert not any(char in answer for char in OTHER_NONCHARACTERS), repr(answer)
     filing = _with_direction(layout, "市统计局", answer, who=answer)
     assert answer in _all_values(department_workbook(filing))
-    assert answer in _all_values(consolidated_workbook(filing.layout, [filing]))
+    assert answer in _all_values(consolidated_workbook(filing.layout, [filing], HEADER))
 
 
 @pytest.mark.parametrize("char", FORBIDDEN + OTHER_NONCHARACTERS)
@@ -113,7 +116,9 @@ def test_the_writer_replaces_what_reaches_it_and_every_workbook_stays_readable(
     book = load(department)
     assert any(find(ws, f"普查{clean}") for ws in book.worksheets)
     assert all(not _forbidden_in_xml(ws.title) for ws in book.worksheets)
-    values = _all_values(consolidated_workbook(filing.layout, [filing, seed_filing(layout)]))
+    values = _all_values(
+        consolidated_workbook(filing.layout, [filing, seed_filing(layout)], HEADER)
+    )
     assert f"普查{clean}" in values and f"市统计局{clean}" in values
 
 

@@ -4,6 +4,7 @@ their series refer to, and the round workbook's first sheet."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from dialogs.checks.indicators import QualityFigure
 from dialogs.state import FormStatus
-from exports.consolidated import consolidated_workbook
+from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.round_chart import (
     OVERDUE,
     QUALITY_HEADERS,
@@ -149,10 +150,12 @@ def test_round_workbook_first_sheet_has_the_chart(layout: str) -> None:
             measurable=3,
         ),
     ]
-    data = consolidated_workbook(filings[0].layout, filings, deadline_passed=True)
+    header = RoundHeader(2025, "2025年度预算绩效目标申报", datetime(2025, 3, 2, 9, 0, tzinfo=UTC))
+    data = consolidated_workbook(filings[0].layout, filings, header, deadline_passed=True)
     book = load_workbook(io.BytesIO(data))
     first = book.worksheets[0]
     picture = filings_picture(filings, deadline_passed=True)
     assert picture.overdue == 2
     _check_charts(first, picture)
+    assert first.title == "说明"  # the cover, first of the round workbook
     assert [ws._charts for ws in book.worksheets[1:]] == [[] for _ in book.worksheets[1:]]
