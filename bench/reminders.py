@@ -2,12 +2,12 @@
 loopback fake Bot API (tests/support/fake_bot_api.py, over HTTP on 127.0.0.1).
 
 The production path from the reminder log to Telegram: `bot.reminders` (the dispatcher claims
-due rows, renders one message per user, `PacedTransport` spaces them at `--rate` a second
-overall and one a second per chat, `TelegramTransport` sends them with the application's bot),
-and under it `bot.ratelimit.RetryingRateLimiter`, the application's own limiter, at the same
-global rate. The fake answers like Telegram would at its limit: more than `--telegram-limit`
-messages in any second get 429 with retry_after, so a pacing that overshoots shows up as
-429s (and retried messages) instead of passing unnoticed.
+due rows, renders one message per user, `TelegramTransport` sends them with the application's
+bot), and under it `bot.ratelimit.RetryingRateLimiter`, the application's one limiter, which
+spaces them at `--rate` a second overall and one a second per chat. The fake answers like
+Telegram would at its limit: more than `--telegram-limit` messages in any second get 429 with
+retry_after, so a pacing that overshoots shows up as 429s (and retried messages) instead of
+passing unnoticed.
 
 Reported: messages a second against the configured rate (on average and in the busiest second),
 429s, and the outcome per reminder: every row of the log marked sent, and every user's chat
@@ -133,7 +133,6 @@ class Result:
 
 async def send_all(database: Database, label: str, args: argparse.Namespace) -> Result:
     from bot.reminders import ReminderConfig, ReminderRuntime
-    from bot.reminders.pacing import PacedTransport
     from bot.reminders.transport import TelegramTransport
 
     result = Result(args.count, args.rate, args.telegram_limit, label, argv=args.argv)
@@ -152,14 +151,8 @@ async def send_all(database: Database, label: str, args: argparse.Namespace) -> 
         # (reminders and replies share it); its jobs are not started: the sends are driven here.
         limiter = RetryingRateLimiter(pacing=Pacing(global_per_second=args.rate))
         app = build_application(settings, database, rate_limiter=limiter, reminders=False)
-        config = ReminderConfig(per_second=args.rate, max_in_flight=args.in_flight)
-        transport = PacedTransport(
-            TelegramTransport(app.bot),
-            per_second=config.per_second,
-            chat_interval=config.chat_interval,
-            max_retries=config.max_retries,
-            max_retry_after=config.max_retry_after,
-        )
+        config = ReminderConfig(max_in_flight=args.in_flight)
+        transport = TelegramTransport(app.bot)
         runtime = ReminderRuntime(
             database, settings, transport, clock=RunningClock(MORNING), config=config
         )
@@ -177,7 +170,7 @@ async def send_all(database: Database, label: str, args: argparse.Namespace) -> 
         result.per_chat = Counter(int(r.params["chat_id"]) for r in sends if r.ok)
         for chat in world.chats:
             result.per_chat.setdefault(chat, 0)
-        result.flood_waits = transport.flood_waits
+        result.flood_waits = limiter.flood_waits
         result.rows = await asyncio.to_thread(statuses, database, world.round_id)
     return result
 
@@ -209,10 +202,9 @@ def report(result: Result) -> list[str]:
     if busiest > result.rate:
         over = (
             f" The busiest second holds {busiest - result.rate:g} more than the configured rate: "
-            "both pacers book each message's start 1/rate after the previous one, and a task "
-            "that reaches its slot late (the event loop busy with a batch's database work) "
-            "sends at once, so overdue messages leave together; the application's limiter lets "
-            "that through (its budget allows a burst of one second's worth)."
+            "the limiter books each message's start 1/rate after the previous one (no burst), "
+            "and a task that reaches its slot late (the event loop busy with a batch's database "
+            "work) sends at once, so overdue messages leave together."
             + (" Still under the fake's limit: no 429." if not result.rejected else "")
         )
     if average < 0.9 * result.rate:
@@ -231,8 +223,8 @@ def report(result: Result) -> list[str]:
         "",
         f"{result.reminders} reminders due at once (one per staff member, "
         f"{STAFF_PER_DEPARTMENT} staff per department), sent by the reminder dispatcher "
-        "(bot/reminders: claim, render, PacedTransport at the configured rate and 1/s per chat, "
-        "TelegramTransport) through the application's RetryingRateLimiter, over HTTP to the "
+        "(bot/reminders: claim, render, TelegramTransport) through the application's "
+        "RetryingRateLimiter at the configured rate and 1/s per chat, over HTTP to the "
         f"loopback fake Bot API, which answers 429 above {result.telegram_limit:g} messages "
         "in any second. *Sent /s*: messages the fake accepted, first to last; *busiest second*: "
         "the most accepted within any one second. *Lost*: users without their message; "

@@ -20,17 +20,6 @@ SQLITE_FILE_NAME = "jixiao.sqlite3"
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
 
-FRIENDLY_NAMES = {
-    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
-    "database_url": "DATABASE_URL",
-    "admin_telegram_ids": "ADMIN_TELEGRAM_IDS",
-    "telegram_api_base_url": "TELEGRAM_API_BASE_URL",
-    "telegram_file_base_url": "TELEGRAM_FILE_BASE_URL",
-    "data_dir": "JIXIAO_DATA_DIR",
-    "timezone": "JIXIAO_TIMEZONE",
-}
-
-
 def default_data_dir() -> Path:
     """The user's data directory (platformdirs), as storage.db.default_data_dir; kept here so
     that reading the settings does not import the database layer."""
@@ -125,9 +114,10 @@ def load_settings(*, require_token: bool = False) -> Settings:
         settings = Settings()
     except ValidationError as error:
         first = error.errors()[0]
+        # Fields are validated by alias, so the place is already the variable's name.
         name = str(first["loc"][0]) if first["loc"] else "?"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{FRIENDLY_NAMES.get(name, name)}: {message}") from None
+        raise SettingsError(f"{name}: {message}") from None
     if require_token and settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     return settings

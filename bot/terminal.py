@@ -21,6 +21,7 @@ from bot.service import FilingService, FormView
 from bot.settings import Settings
 from dialogs.actions import Action, ActionKind, Button, Prompt
 from dialogs.definition import TableKind
+from dialogs.filing import UNNAMED_DIRECTION
 from dialogs.layout_choice import LayoutChoiceError
 from dialogs.loader import DefinitionError, get_layout, load_layouts
 from exports.text import table_b_lines
@@ -114,7 +115,7 @@ class Terminal:
             )
         )
         for form in (f for f in forms if f.kind is TableKind.C):
-            name = form.instance_name or "（未命名支出方向）"
+            name = form.instance_name or UNNAMED_DIRECTION
             options.append(
                 (
                     f"{layout.table_c.name}：{name}（{form.status.label}）",

@@ -27,6 +27,7 @@ from dialogs.parsing.indicator import UNITS, read_indicator
 from dialogs.parsing.period import parse_period
 from dialogs.parsing.text import clean_text
 from dialogs.state import FormState, IndicatorRow
+from dialogs.steps import Step, StepKind
 from dialogs.values import Answer, Nature, Reading, format_decimal
 
 
@@ -114,7 +115,7 @@ def sum_problem(
             "difference": format_decimal(abs(computed - total)),
             "field": _amount_label(definition.field(asked).label),
         },
-        fix_step=f"f:{rule.total}",
+        fix_step=Step(StepKind.FIELD, rule.total).address,
     )
 
 

@@ -2,14 +2,25 @@
 
 Definitions are read from YAML files (`dialogs/forms/<layout>/`) by `dialogs.loader`; this module
 only holds the shapes. Nothing here names a concrete label of the seed: those live in the files.
+
+These dataclasses are also the schema of the files: the loader validates the YAML straight into
+them (pydantic reads the `Annotated` bounds and `__pydantic_config__`: an unknown key is an
+error), and checks what a type cannot say itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from annotated_types import Ge, Gt, MinLen
+
+# Read by pydantic when the loader validates a definition file: a key the shape lacks is refused.
+STRICT: dict[str, Any] = {"extra": "forbid"}
+Positive = Annotated[int, Gt(0)]
+NotNegative = Annotated[int, Ge(0)]
 
 
 class TableKind(StrEnum):
@@ -74,6 +85,8 @@ ASKED_COLUMNS = (
 
 @dataclass(frozen=True)
 class Level2:
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
     key: str
     label: str
     role: Level2Role
@@ -83,18 +96,22 @@ class Level2:
 
 @dataclass(frozen=True)
 class Level1:
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
     key: str
     label: str
     role: Level1Role
-    children: tuple[Level2, ...]
+    children: Annotated[tuple[Level2, ...], MinLen(1)]
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
     column: IndicatorColumn
     label: str
     required: bool
-    max_length: int
+    max_length: Positive
     hint: str
     example: str
 
@@ -102,10 +119,12 @@ class ColumnSpec:
 @dataclass(frozen=True)
 class IndicatorLayout:
     """The indicator hierarchy and the columns one layout prints."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
-    levels: tuple[Level1, ...]
+
+    levels: Annotated[tuple[Level1, ...], MinLen(1)]
     columns: tuple[ColumnSpec, ...]
-    max_rows_per_level2: int
+    max_rows_per_level2: Positive
 
     def level2s(self) -> Iterator[tuple[Level1, Level2]]:
         for level1 in self.levels:
@@ -140,33 +159,36 @@ class IndicatorLayout:
 @dataclass(frozen=True)
 class ColumnDef:
     """One text column of a repeating group row."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
 
     key: str
     label: str
-    kind: FieldKind
-    required: bool
-    max_length: int
-    hint: str
-    example: str
+    kind: FieldKind  # text or long_text (checked at load)
+    max_length: Positive
+    required: bool = True
+    hint: str = ""
+    example: str = ""
 
 
 @dataclass(frozen=True)
 class FieldDef:
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
     key: str
     label: str
     kind: FieldKind
-    required: bool
+    required: bool = False
     hint: str = ""
     example: str = ""
     # Official sub-group label printed beside the field (按收入性质分 / 按支出性质分).
     group_label: str = ""
-    max_length: int = 0
-    min_amount: Decimal | None = None
+    max_length: NotNegative = 0
     positive: bool = False
     choices: tuple[str, ...] = ()
     columns: tuple[ColumnDef, ...] = ()
-    min_rows: int = 0
-    max_rows: int = 0
+    min_rows: NotNegative = 0
+    max_rows: NotNegative = 0
     # Filled from the filing context instead of being asked (部门名称 is the department's name).
     calculate: str | None = None
     # Unique among the department's forms of the same definition in one round.
@@ -179,9 +201,11 @@ class FieldDef:
 
 @dataclass(frozen=True)
 class Section:
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
     key: str
     label: str
-    fields: tuple[FieldDef, ...]
+    fields: Annotated[tuple[FieldDef, ...], MinLen(1)]
 
 
 class RuleCheck(StrEnum):
@@ -191,24 +215,29 @@ class RuleCheck(StrEnum):
 @dataclass(frozen=True)
 class SumRule:
     """total == sum(terms); a skipped optional term counts as zero."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
 
     key: str
     total: str
-    terms: tuple[str, ...]
+    terms: Annotated[tuple[str, ...], MinLen(1)]
     group_label: str
+    check: RuleCheck = RuleCheck.SUM_EQUALS
 
 
 @dataclass(frozen=True)
 class FormDefinition:
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
     key: str
-    layout: str
     kind: TableKind
     name: str  # 部门整体支出绩效目标表
     title: str  # template with {year}
     header: str  # template with {department}
-    sections: tuple[Section, ...]
-    rules: tuple[SumRule, ...]
-    indicators: IndicatorLayout
+    sections: Annotated[tuple[Section, ...], MinLen(1)]
+    indicators: IndicatorLayout  # the layout's, not in the table's file
+    layout: str  # the layout's key, not in the table's file
+    rules: tuple[SumRule, ...] = ()
     # The field whose value names one instance (支出方向（子项） for C); None for A.
     instance_field: str | None = None
     # The field whose value groups C tables into special funds in table B (所属专项).
@@ -236,6 +265,8 @@ class FormDefinition:
 @dataclass(frozen=True)
 class Layout:
     """A year's set of tables: one A definition, one C definition and their hierarchy."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
 
     key: str
     name: str
@@ -254,6 +285,8 @@ class Layout:
 @dataclass(frozen=True)
 class SummaryLayout:
     """Table B's labels (computed from C, never asked)."""
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
+
 
     name: str
     title: str

@@ -38,6 +38,7 @@ from dialogs.steps import (
     is_visited,
     keepable,
     parse_address,
+    parse_row,
     section_complete,
     section_steps,
 )
@@ -253,7 +254,8 @@ class Engine:
             if key == exclude:
                 continue
             label = self.definition.field(key).label.removeprefix("其中：")
-            buttons.append(Button(f"修改{label}", Action(ActionKind.JUMP, target=f"f:{key}")))
+            jump = Action(ActionKind.JUMP, target=Step(StepKind.FIELD, key).address)
+            buttons.append(Button(f"修改{label}", jump))
         return tuple(buttons[:3])
 
     def _answer_group(
@@ -401,11 +403,11 @@ class Engine:
         return self.definition.indicators.level2(step.key).label
 
     def _row_action(self, state: FormState, action: Action) -> Outcome:
-        parts = action.target.split(":")
-        if len(parts) != 3 or parts[0] not in ("g", "i") or not parts[2].isdigit():
+        target = parse_row(action.target)
+        if target is None:
             return self._refuse(state, Problem(Code.ACTION_NOT_ALLOWED))
-        key, row = parts[1], int(parts[2])
-        if parts[0] == "g":
+        key, row = target.key, target.row
+        if target.kind is StepKind.GROUP_CELL:
             field = self._field(key)
             group_rows = state.groups.get(key, ()) if field is not None else ()
             if field is None or row >= len(group_rows):

@@ -14,6 +14,8 @@ from dialogs.definition import Layout
 from dialogs.state import FormState, FormStatus
 
 CHINESE_DIGITS = "零一二三四五六七八九"
+# How a C table is named while its 支出方向（子项） is not answered yet (lists, progress, reviews).
+UNNAMED_DIRECTION = "（未命名支出方向）"
 
 
 def chinese_ordinal(number: int) -> str:

@@ -7,147 +7,54 @@ definitions load, never when a user first meets the broken step.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from dialogs.definition import (
-    ColumnDef,
-    ColumnSpec,
+    STRICT,
     FieldDef,
     FieldKind,
     FormDefinition,
     IndicatorColumn,
     IndicatorLayout,
     Layout,
-    Level1,
     Level1Role,
-    Level2,
-    Level2Role,
-    Section,
     SummaryLayout,
-    SumRule,
     TableKind,
 )
 
 FORMS_DIR = Path(__file__).parent / "forms"
 CONTEXT_KEYS = frozenset({"department_name"})
-_M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 
 
 class DefinitionError(Exception):
     """A form definition file is malformed; the message names the file and the place."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class _LayoutFile:
+    """layout.yaml: the layout's own parts, and the files of its tables (each a FormDefinition
+    without the layout's parts, which are added before it is validated)."""
 
+    __pydantic_config__: ClassVar[dict[str, Any]] = STRICT
 
-class _Column(_Strict):
-    key: str
-    label: str
-    kind: Literal["text", "long_text"]
-    required: bool = True
-    max_length: int = Field(gt=0)
-    hint: str = ""
-    example: str = ""
-
-
-class _Field(_Strict):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label: str
-    kind: FieldKind
-    required: bool = False
-    hint: str = ""
-    example: str = ""
-    group_label: str = ""
-    max_length: int = Field(default=0, ge=0)
-    positive: bool = False
-    choices: tuple[str, ...] = ()
-    columns: tuple[_Column, ...] = ()
-    min_rows: int = Field(default=0, ge=0)
-    max_rows: int = Field(default=0, ge=0)
-    calculate: str | None = None
-    unique_in_department: bool = False
-
-
-class _Section(_Strict):
-    key: str
-    label: str
-    fields: tuple[_Field, ...] = Field(min_length=1)
-
-
-class _Rule(_Strict):
-    key: str
-    check: Literal["sum_equals"]
-    total: str
-    terms: tuple[str, ...] = Field(min_length=1)
-    group_label: str
-
-
-class _Table(_Strict):
-    key: str
-    kind: Literal["A", "C"]
-    name: str
-    title: str
-    header: str
-    sections: tuple[_Section, ...] = Field(min_length=1)
-    rules: tuple[_Rule, ...] = ()
-    instance_field: str | None = None
-    group_field: str | None = None
-    amount_field: str | None = None
-    directions_total_field: str | None = None
-
-
-class _Level2(_Strict):
-    key: str
-    label: str
-    role: Level2Role
-    example_name: str
-    example_value: str
-
-
-class _Level1(_Strict):
-    key: str
-    label: str
-    role: Level1Role
-    children: tuple[_Level2, ...] = Field(min_length=1)
-
-
-class _ColumnSpec(_Strict):
-    column: IndicatorColumn
-    label: str
-    required: bool
-    max_length: int = Field(gt=0)
-    hint: str
-    example: str
-
-
-class _Indicators(_Strict):
-    max_rows_per_level2: int = Field(gt=0)
-    columns: tuple[_ColumnSpec, ...]
-    levels: tuple[_Level1, ...] = Field(min_length=1)
-
-
-class _Summary(_Strict):
-    name: str
-    title: str
-    header: str
-    columns: tuple[str, ...]
-    total_label: str
-    goal_fields: tuple[str, str]
-
-
-class _Layout(_Strict):
     key: str
     name: str
     tables: dict[Literal["A", "C"], str]
-    summary: _Summary
-    indicators: _Indicators
+    summary: SummaryLayout
+    indicators: IndicatorLayout
+
+
+_FROM_LAYOUT = ("layout", "indicators")  # parts of a table's FormDefinition set by its layout
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLUMN_KINDS = (FieldKind.TEXT, FieldKind.LONG_TEXT)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -179,9 +86,9 @@ def _read(path: Path) -> Any:
         raise DefinitionError(f"{path}: cannot read: {error}") from None
 
 
-def _parse(model: type[_M], path: Path, data: Any) -> _M:
+def _parse(shape: type[_T], path: Path, data: Any) -> _T:
     try:
-        return model.model_validate(data)
+        return TypeAdapter(shape).validate_python(data)
     except ValidationError as error:
         first = error.errors()[0]
         place = ".".join(str(part) for part in first["loc"])
@@ -196,7 +103,7 @@ def _unique(path: Path, what: str, keys: list[str]) -> None:
         seen.add(key)
 
 
-def _indicator_layout(path: Path, raw: _Indicators) -> IndicatorLayout:
+def _check_indicators(path: Path, raw: IndicatorLayout) -> None:
     _unique(path, "一级指标", [level.key for level in raw.levels])
     _unique(path, "二级指标", [child.key for level in raw.levels for child in level.children])
     _unique(path, "indicator column", [spec.column.value for spec in raw.columns])
@@ -207,23 +114,12 @@ def _indicator_layout(path: Path, raw: _Indicators) -> IndicatorLayout:
     for role in (Level1Role.OUTPUT, Level1Role.BENEFIT):
         if role not in roles:
             raise DefinitionError(f"{path}: no 一级指标 with role {role.value!r}")
-    return IndicatorLayout(
-        levels=tuple(
-            Level1(
-                key=level.key,
-                label=level.label,
-                role=level.role,
-                children=tuple(Level2(**child.model_dump()) for child in level.children),
-            )
-            for level in raw.levels
-        ),
-        columns=tuple(ColumnSpec(**spec.model_dump()) for spec in raw.columns),
-        max_rows_per_level2=raw.max_rows_per_level2,
-    )
 
 
-def _field(path: Path, raw: _Field) -> FieldDef:
+def _check_field(path: Path, raw: FieldDef) -> None:
     where = f"{path}: field {raw.key!r}"
+    if not _KEY.match(raw.key):
+        raise DefinitionError(f"{where}: a key is lower-case letters, digits and _ (total_funds)")
     if raw.calculate is not None and raw.calculate not in CONTEXT_KEYS:
         raise DefinitionError(f"{where}: unknown calculate source {raw.calculate!r}")
     if raw.kind in (FieldKind.TEXT, FieldKind.LONG_TEXT) and raw.max_length == 0:
@@ -236,6 +132,9 @@ def _field(path: Path, raw: _Field) -> FieldDef:
         if raw.max_rows == 0 or raw.min_rows > raw.max_rows:
             raise DefinitionError(f"{where}: a group needs 0 <= min_rows <= max_rows, max_rows > 0")
         _unique(path, "column", [column.key for column in raw.columns])
+        for column in raw.columns:
+            if column.kind not in _COLUMN_KINDS:
+                raise DefinitionError(f"{where}: column {column.key!r} is not text or long_text")
     elif raw.columns:
         raise DefinitionError(f"{where}: only a group has columns")
     if (
@@ -249,40 +148,19 @@ def _field(path: Path, raw: _Field) -> FieldDef:
         )
     ):
         raise DefinitionError(f"{where}: a required field needs an example for its messages")
-    return FieldDef(
-        key=raw.key,
-        label=raw.label,
-        kind=raw.kind,
-        required=raw.required,
-        hint=raw.hint,
-        example=raw.example,
-        group_label=raw.group_label,
-        max_length=raw.max_length,
-        min_amount=Decimal(0) if raw.kind is FieldKind.AMOUNT else None,
-        positive=raw.positive,
-        choices=raw.choices,
-        columns=tuple(
-            ColumnDef(
-                key=c.key,
-                label=c.label,
-                kind=FieldKind(c.kind),
-                required=c.required,
-                max_length=c.max_length,
-                hint=c.hint,
-                example=c.example,
-            )
-            for c in raw.columns
-        ),
-        min_rows=raw.min_rows,
-        max_rows=raw.max_rows,
-        calculate=raw.calculate,
-        unique_in_department=raw.unique_in_department,
-    )
 
 
-def _table(path: Path, layout_key: str, raw: _Table, indicators: IndicatorLayout) -> FormDefinition:
+def _table(path: Path, layout_key: str, data: Any, indicators: IndicatorLayout) -> FormDefinition:
+    if isinstance(data, dict):
+        for part in _FROM_LAYOUT:
+            if part in data:
+                raise DefinitionError(f"{path}: {part}: set by layout.yaml, not by a table")
+        data = {**data, "layout": layout_key, "indicators": indicators}
+    raw = _parse(FormDefinition, path, data)
     _unique(path, "section", [section.key for section in raw.sections])
-    fields = [_field(path, f) for section in raw.sections for f in section.fields]
+    fields = list(raw.fields())
+    for field in fields:
+        _check_field(path, field)
     _unique(path, "field", [f.key for f in fields])
     by_key = {f.key: f for f in fields}
     if sum(1 for f in fields if f.kind is FieldKind.INDICATORS) > 1:
@@ -297,54 +175,27 @@ def _table(path: Path, layout_key: str, raw: _Table, indicators: IndicatorLayout
         name = getattr(raw, attribute)
         if name is not None and name not in by_key:
             raise DefinitionError(f"{path}: {attribute} names missing field {name!r}")
-    if raw.kind == "C" and raw.instance_field is None:
+    if raw.kind is TableKind.C and raw.instance_field is None:
         raise DefinitionError(f"{path}: table C needs instance_field")
-    sections = []
-    position = 0
-    for section in raw.sections:
-        count = len(section.fields)
-        sections.append(
-            Section(
-                key=section.key,
-                label=section.label,
-                fields=tuple(fields[position : position + count]),
-            )
-        )
-        position += count
-    return FormDefinition(
-        key=raw.key,
-        layout=layout_key,
-        kind=TableKind(raw.kind),
-        name=raw.name,
-        title=raw.title,
-        header=raw.header,
-        sections=tuple(sections),
-        rules=tuple(
-            SumRule(key=r.key, total=r.total, terms=r.terms, group_label=r.group_label)
-            for r in raw.rules
-        ),
-        indicators=indicators,
-        instance_field=raw.instance_field,
-        group_field=raw.group_field,
-        amount_field=raw.amount_field,
-        directions_total_field=raw.directions_total_field,
-    )
+    return raw
 
 
 def load_layout(directory: Path) -> Layout:
     path = directory / "layout.yaml"
-    raw = _parse(_Layout, path, _read(path))
+    raw = _parse(_LayoutFile, path, _read(path))
     if set(raw.tables) != {"A", "C"}:
         raise DefinitionError(f"{path}: tables must name A and C")
-    indicators = _indicator_layout(path, raw.indicators)
+    _check_indicators(path, raw.indicators)
     tables = {}
     for kind, filename in raw.tables.items():
         table_path = directory / filename
-        table = _parse(_Table, table_path, _read(table_path))
+        table = _table(table_path, raw.key, _read(table_path), raw.indicators)
         if table.kind != kind:
             raise DefinitionError(f"{table_path}: kind {table.kind!r} listed as table {kind!r}")
-        tables[kind] = _table(table_path, raw.key, table, indicators)
-    summary = SummaryLayout(**raw.summary.model_dump())
+        tables[kind] = table
+    summary = raw.summary
+    if len(summary.goal_fields) != 2:
+        raise DefinitionError(f"{path}: summary.goal_fields names two C fields")
     for name in summary.goal_fields:
         if name not in {f.key for f in tables["C"].fields()}:
             raise DefinitionError(f"{path}: summary.goal_fields names missing C field {name!r}")

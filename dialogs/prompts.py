@@ -16,6 +16,7 @@ from dialogs.steps import (
     all_steps,
     asked_sections,
     keepable,
+    row_address,
     section_complete,
     section_of_step,
     section_steps,
@@ -82,11 +83,11 @@ def _nav(definition: FormDefinition, state: FormState, step: Step, optional: boo
     return buttons
 
 
-def _row_buttons(prefix: str, key: str, count: int) -> list[Button]:
-    """✏ edit and 🗑 delete for each row of a group ("g") or a 二级指标 ("i")."""
+def _row_buttons(step_kind: StepKind, key: str, count: int) -> list[Button]:
+    """✏ edit and 🗑 delete for each row of a group or a 二级指标."""
     buttons = []
     for index in range(count):
-        target = f"{prefix}:{key}:{index}"
+        target = row_address(step_kind, key, index)
         buttons.append(Button(f"✏ 第{index + 1}条", Action(ActionKind.EDIT_ROW, target=target)))
         buttons.append(Button(f"🗑 第{index + 1}条", Action(ActionKind.DELETE_ROW, target=target)))
     return buttons
@@ -192,7 +193,7 @@ def _group_prompt(
             buttons.append(Button("➕ 再加一条", Action(ActionKind.ADD_ROW)))
         if len(rows) >= field.min_rows:
             buttons.append(Button("下一部分 ➡", Action(ActionKind.NEXT)))
-        row_buttons = _row_buttons("g", step.key, len(rows))
+        row_buttons = _row_buttons(step.kind, step.key, len(rows))
         listing = "\n".join(
             f"{index + 1}. {row.get(field.columns[0].key) or ''}" for index, row in enumerate(rows)
         )
@@ -239,7 +240,7 @@ def _indicator_prompt(
         if len(rows) < layout.max_rows_per_level2:
             buttons.append(Button(f"➕ 再加一条 {level2.label}", Action(ActionKind.ADD_ROW)))
         buttons.append(Button(f"下一项：{next_label} ➡", Action(ActionKind.NEXT)))
-        row_buttons = _row_buttons("i", step.key, len(rows))
+        row_buttons = _row_buttons(step.kind, step.key, len(rows))
         listing = "\n".join(f"{i + 1}. {row.name} — {row.value}" for i, row in enumerate(rows))
         return Prompt(
             step=step.address,

@@ -20,10 +20,14 @@ from dialogs.checks.indicators import (
 )
 from dialogs.definition import FieldKind, FormDefinition, IndicatorColumn, TableKind
 from dialogs.state import FormState
-from dialogs.steps import asked_sections
+from dialogs.steps import Step, StepKind, asked_sections
 from dialogs.values import format_decimal
 
 PART_LIMIT = 3500  # leaves room under Telegram's 4,096 for HTML escaping and the part header
+
+
+def _cell(group: str, row: int, column: str) -> str:
+    return Step(StepKind.GROUP_CELL, group, row, column).address
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def _missing_fields(definition: FormDefinition, state: FormState, year: int) -> 
                         "limit": str(max(field.min_rows, 1)),
                         "count": str(count),
                     },
-                    fix_step=f"g:{field.key}:{count}:{field.columns[0].key}",
+                    fix_step=_cell(field.key, count, field.columns[0].key),
                 )
             for index, row in enumerate(state.groups.get(field.key, ())):
                 for column in field.columns:
@@ -63,13 +67,13 @@ def _missing_fields(definition: FormDefinition, state: FormState, year: int) -> 
                                 "field": f"{field.label}第{index + 1}条的{column.label}",
                                 "example": example_text(column.example, year),
                             },
-                            fix_step=f"g:{field.key}:{index}:{column.key}",
+                            fix_step=_cell(field.key, index, column.key),
                         )
         elif field.kind is not FieldKind.INDICATORS and state.values.get(field.key) is None:
             yield Problem(
                 Code.REQUIRED,
                 {"field": field.label, "example": example_text(field.example, year)},
-                fix_step=f"f:{field.key}",
+                fix_step=Step(StepKind.FIELD, field.key).address,
             )
 
 
@@ -105,7 +109,7 @@ def _cross_problems(
     if definition.kind is TableKind.A:
         key = definition.directions_total_field
         project = state.values.get(key) if key else None
-        if isinstance(project, Decimal) and context.directions:
+        if key and isinstance(project, Decimal) and context.directions:
             total = sum((d.amount or Decimal(0) for d in context.directions), Decimal(0))
             if total != project:
                 yield Problem(
@@ -116,15 +120,17 @@ def _cross_problems(
                         "count": str(len(context.directions)),
                         "difference": format_decimal(abs(total - project)),
                     },
-                    fix_step=f"f:{key}",
+                    fix_step=Step(StepKind.FIELD, key).address,
                 )
         return
     name_key = definition.instance_field
     name = str(state.values.get(name_key) or "") if name_key else ""
     others = [d for d in context.directions if d.form_id != context.form_id]
-    if name and any(d.name == name for d in others):
+    if name_key and name and any(d.name == name for d in others):
         yield Problem(
-            Code.DIRECTION_DUPLICATE, {"text": name, "example": ""}, fix_step=f"f:{name_key}"
+            Code.DIRECTION_DUPLICATE,
+            {"text": name, "example": ""},
+            fix_step=Step(StepKind.FIELD, name_key).address,
         )
     mine = DirectionIndicators(name=name, rows=tuple(state.indicators))
     theirs = [DirectionIndicators(name=d.name, rows=d.indicators) for d in others]

@@ -7,6 +7,9 @@ A step address is a short ASCII string stored as the form's cursor:
   i:<level2>:<row>:<column>  a cell of an indicator row (name, value, confirm, remark, …)
   i:<level2>:more            "add another indicator under this 二级 or go on"
   review                     the end: the whole form for review and submit
+The ✏/🗑 buttons of a row name the row itself: g:<group>:<row> or i:<level2>:<row>
+(`row_address`, read by `parse_row`). Addresses are written by `Step.address` and
+`row_address` and read here only.
 A cursor may carry the suffix `!edit`: the user jumped there from review, so after the answer
 the engine goes to the first unanswered step (or back to review) instead of the next in order.
 """
@@ -64,27 +67,48 @@ class Step:
 REVIEW_STEP = Step(StepKind.REVIEW)
 
 
+_CELLS = {"g": StepKind.GROUP_CELL, "i": StepKind.INDICATOR_CELL}
+_MORE = {"g": StepKind.GROUP_MORE, "i": StepKind.INDICATOR_MORE}
+_ROW_PREFIX = {
+    StepKind.GROUP_CELL: "g",
+    StepKind.GROUP_MORE: "g",
+    StepKind.INDICATOR_CELL: "i",
+    StepKind.INDICATOR_MORE: "i",
+}
+
+
+def _row_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def parse_address(address: str) -> Step | None:
     """The step an address names, or None for anything malformed (a forged or stale cursor)."""
     address = address.removesuffix(EDIT_SUFFIX)
     if address == REVIEW:
         return REVIEW_STEP
-    parts = address.split(":")
-    try:
-        if parts[0] == "f" and len(parts) == 2:
-            return Step(StepKind.FIELD, parts[1])
-        if parts[0] in ("g", "i") and len(parts) == 3 and parts[2] == MORE:
-            kind = StepKind.GROUP_MORE if parts[0] == "g" else StepKind.INDICATOR_MORE
-            return Step(kind, parts[1])
-        if parts[0] in ("g", "i") and len(parts) == 4:
-            kind = StepKind.GROUP_CELL if parts[0] == "g" else StepKind.INDICATOR_CELL
-            row = int(parts[2])
-            if row < 0:
-                return None
-            return Step(kind, parts[1], row, parts[3])
-    except ValueError:
-        return None
+    prefix, *rest = address.split(":")
+    if prefix == StepKind.FIELD.value and len(rest) == 1:
+        return Step(StepKind.FIELD, rest[0])
+    if prefix in _CELLS and len(rest) == 2 and rest[1] == MORE:
+        return Step(_MORE[prefix], rest[0])
+    if prefix in _CELLS and len(rest) == 3:
+        row = _row_number(rest[1])
+        return None if row is None else Step(_CELLS[prefix], rest[0], row, rest[2])
     return None
+
+
+def row_address(step_kind: StepKind, key: str, row: int) -> str:
+    """The target of a row's ✏ and 🗑 buttons: the row of a group or of a 二级指标."""
+    return f"{_ROW_PREFIX[step_kind]}:{key}:{row}"
+
+
+def parse_row(address: str) -> Step | None:
+    """A row target (`row_address`) as the cell step of that row without a column, or None."""
+    prefix, *rest = address.split(":")
+    if prefix not in _CELLS or len(rest) != 2:
+        return None
+    row = _row_number(rest[1])
+    return None if row is None else Step(_CELLS[prefix], rest[0], row)
 
 
 def is_editing(cursor: str) -> bool:

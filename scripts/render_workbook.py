@@ -38,7 +38,7 @@ SAMPLE_YEARS = {"2021": 2021, "2023": 2024}
 
 
 def _sample_workbook(out_dir: Path, layout: str, whole_round: bool) -> Path:
-    """The department of tests/exports/departments.py (long names, 6-decimal amounts, dates,
+    """The department of tests/support/departments.py (long names, 6-decimal amounts, dates,
     compound units), alone or in a round of three departments (one never started)."""
     from dataclasses import replace
     from datetime import datetime
@@ -47,7 +47,7 @@ def _sample_workbook(out_dir: Path, layout: str, whole_round: bool) -> Path:
     from exports import department_workbook
     from exports.consolidated import RoundHeader, consolidated_workbook
     from exports.names import consolidated_file_name, department_file_name
-    from tests.exports.departments import varied_filing
+    from tests.support.departments import varied_filing
 
     year = SAMPLE_YEARS[layout]
     filing = varied_filing(layout, year)

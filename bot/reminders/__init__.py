@@ -3,8 +3,8 @@
     schedule    pure: a round's reminder moments (kinds before_7d, on_day, overdue_1 …)
     planner     the database → reminder-log rows (idempotent)
     dispatcher  claim due rows, send one message per user, mark them (at-least-once; see there)
-    pacing      the paced send queue (25/s overall, 1/s per chat, 429 per chat)
-    transport   the Transport protocol and TelegramTransport
+    transport   the Transport protocol and TelegramTransport (paced by bot/ratelimit.py, the
+                application's one limiter, like any reply)
     digest      the daily digest to supervisors
     review_flow approve / return with a comment, notices through the log (approvals are
                 coalesced: see compose.COALESCE_WINDOW and claims.absorb)

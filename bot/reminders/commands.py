@@ -9,21 +9,19 @@
 
 `register(application)` puts them at the front of handler group 0, ahead of what
 bot/handlers registers there (the simple /status they replace, the unknown-button and free-text
-catch-alls); the handlers find the runtime that `install_reminders` left in bot_data. Behind the
-gate of bot/handlers/start.py (group -1) the actor is already identified and the button already
-answered; without it (tests of this package alone) the handlers do both themselves.
+catch-alls); the handlers find the runtime that `install_reminders` left in bot_data. They run
+behind the gate of bot/handlers/start.py (group -1), which has identified the actor and answered
+the button already.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -91,21 +89,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], *, group: i
 # --- who is asking ---------------------------------------------------------------------------
 
 
-async def _actor(update: Update, context: BotContext) -> Actor | None:
-    """The gate's actor, or (without the gate) the user identified here."""
-    known = getattr(context, "actor", None)
-    if isinstance(known, Actor):
-        return known
-    user = update.effective_user
-    if user is None:
-        return None
-    runtime = runtime_of(context.application)
-    actor = await in_thread(runtime.directory.identify, user.id, user.full_name[:64])
-    if actor is None:
-        await say(update, context, [messages.NOT_ALLOWED])
-    return actor
-
-
 def _scope(actor: Actor) -> frozenset[int] | None:
     """Departments the actor follows (None: all)."""
     if actor.sees_all:
@@ -137,9 +120,7 @@ def _round(runtime: ReminderRuntime, args: list[str]) -> Round | None:
 
 
 async def status_command(update: Update, context: BotContext) -> None:
-    actor = await _actor(update, context)
-    if actor is None:
-        return
+    actor = context.me
     runtime = runtime_of(context.application)
     round_ = await in_thread(_round, runtime, list(context.args or []))
     if round_ is None:
@@ -188,9 +169,7 @@ def _review_keyboard(report: RoundReport) -> InlineKeyboardMarkup | None:
 
 
 async def remind_command(update: Update, context: BotContext) -> None:
-    actor = await _actor(update, context)
-    if actor is None:
-        return
+    actor = context.me
     if not _is_reviewer(actor):
         await say(update, context, [REVIEWERS_ONLY])
         return
@@ -214,9 +193,7 @@ async def remind_command(update: Update, context: BotContext) -> None:
 
 
 async def policy_command(update: Update, context: BotContext) -> None:
-    actor = await _actor(update, context)
-    if actor is None:
-        return
+    actor = context.me
     runtime = runtime_of(context.application)
     args = list(context.args or [])
     round_ = await in_thread(_round, runtime, args[:1])
@@ -270,12 +247,7 @@ async def review_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    if not isinstance(getattr(context, "actor", None), Actor):  # no gate answered it
-        with contextlib.suppress(TelegramError):
-            await query.answer()
-    actor = await _actor(update, context)
-    if actor is None:
-        return
+    actor = context.me
     runtime = runtime_of(context.application)
     data = query.data or ""
     if data == CANCEL:
@@ -368,11 +340,7 @@ async def text_received(update: Update, context: BotContext) -> None:
     """Free text: a reviewer's return comment while one is asked of them (the wait is in the
     database, see `_await_comment`); everything else goes on to the filling handler. Reviewers
     never fill forms, so only their text is looked up."""
-    actor = await _actor(update, context)
-    if actor is None:
-        raise ApplicationHandlerStop
-    if isinstance(context, BotContext) and context.actor is None:
-        context.actor = actor  # without the gate (tests of this package alone)
+    actor = context.me
     if _is_reviewer(actor):
         runtime = runtime_of(context.application)
         pending = await in_thread(_take_comment, runtime, actor)

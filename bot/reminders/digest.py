@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bot.reminders.clock import Clock
+from bot.clock import Clock
 from bot.reminders.report import round_report
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.texts import local_text, remaining_text, render, split_messages

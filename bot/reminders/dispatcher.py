@@ -15,7 +15,7 @@ A batch goes like this, each step its own committed transaction unless said othe
      For approval notices the same step also absorbs (claims.absorb, the same conditional
              UPDATE) the user's other approval notices logged so far, so one message covers
              every approval of the coalescing window (compose.COALESCE_WINDOW).
-  3. send    one Telegram message for the user's rows of that moment (PacedTransport).
+  3. send    one Telegram message for the user's rows of that moment (paced by bot/ratelimit.py).
   4. mark    mark_sent for those rows, at once, in one transaction (or blocked / failed).
 
 A crash (kill -9, power loss) before 3 leaves rows claimed and unsent: their lease expires and
@@ -45,8 +45,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.clock import Clock
 from bot.reminders import claims
-from bot.reminders.clock import Clock
 from bot.reminders.compose import (
     COALESCE_WINDOW,
     COALESCED_KINDS,

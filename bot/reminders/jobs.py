@@ -25,14 +25,12 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext
 
-from bot.reminders.clock import Clock, SystemClock, Timer
+from bot.clock import Clock, SystemClock
 from bot.reminders.digest import DigestSender
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
-from bot.reminders.pacing import DEFAULT_CHAT_INTERVAL, DEFAULT_PER_SECOND, PacedTransport
 from bot.reminders.planner import Planner
 from bot.reminders.schedule import DEFAULT_CATCH_UP
 from bot.reminders.transport import TelegramTransport, Transport
-from bot.roles import Directory
 from bot.settings import Settings
 from storage.db import Database
 from storage.repos.reminders import DEFAULT_LEASE, DEFAULT_MAX_ATTEMPTS
@@ -53,10 +51,6 @@ class ReminderConfig:
     lease: timedelta = DEFAULT_LEASE
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_in_flight: int = 8
-    per_second: float = DEFAULT_PER_SECOND
-    chat_interval: float = DEFAULT_CHAT_INTERVAL
-    max_retries: int = 3
-    max_retry_after: float = 60.0
     catch_up: timedelta = DEFAULT_CATCH_UP
     worker: str | None = None  # default: host:pid:random, new for every process
 
@@ -92,7 +86,6 @@ class ReminderRuntime:
         self.zone = settings.zone
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.transport = transport
-        self.directory = Directory(database, settings.admin_telegram_ids)
         self.worker = self.config.worker or default_worker()
         self.planner = Planner(database, self.zone, catch_up=self.config.catch_up)
         self.dispatcher = Dispatcher(
@@ -149,28 +142,21 @@ def install_reminders(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    timer: Timer | None = None,
     transport: Transport | None = None,
     config: ReminderConfig | None = None,
 ) -> ReminderRuntime:
     """Create the runtime, keep it in `bot_data[RUNTIME_KEY]` and add the two repeating jobs.
 
-    `transport` defaults to the application's bot behind a PacedTransport; `timer` paces it
-    (tests pass a virtual one); `clock` decides what is due (tests pass a FakeClock).
+    `transport` defaults to the application's bot, paced by the application's rate limiter
+    (bot/ratelimit.py) like every other message; `clock` decides what is due (tests pass a
+    FakeClock).
     """
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError('reminders need the JobQueue: install "python-telegram-bot[job-queue]"')
     config = config or ReminderConfig()
     if transport is None:
-        transport = PacedTransport(
-            TelegramTransport(application.bot),
-            per_second=config.per_second,
-            chat_interval=config.chat_interval,
-            max_retries=config.max_retries,
-            max_retry_after=config.max_retry_after,
-            timer=timer,
-        )
+        transport = TelegramTransport(application.bot)
     runtime = ReminderRuntime(database, settings, transport, clock=clock, config=config)
     application.bot_data[RUNTIME_KEY] = runtime
     job_queue.run_repeating(

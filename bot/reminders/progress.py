@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from dialogs.definition import Layout, TableKind
 from dialogs.engine import Engine
+from dialogs.filing import UNNAMED_DIRECTION
 from dialogs.prompts import REVIEW, SUBMIT
 from dialogs.state import FormStatus
 from dialogs.steps import all_steps, asked_sections, is_visited, section_complete
 from storage.records import StoredForm
 
-UNNAMED_DIRECTION = "（未命名支出方向）"
 DONE_STATUSES = frozenset({FormStatus.SUBMITTED, FormStatus.APPROVED})
 # The label of the submit button on the form's last screen, where "继续填写" leads a complete
 # form: reminders name it so that staff know what to press.

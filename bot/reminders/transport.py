@@ -15,8 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.ratelimit import RetryingRateLimiter
-from bot.ratelimit import _retry_seconds as retry_seconds
+from bot.ratelimit import Retries, RetryingRateLimiter, retry_seconds
 
 
 @dataclass(frozen=True)
@@ -58,18 +57,18 @@ class Transport(Protocol):
         ...
 
 
-NO_RETRIES = -1
+NO_NETWORK_RETRIES = Retries(network=0)
 _GONE_CHAT = ("chat not found", "user is deactivated", "peer_id_invalid")
 
 
 class TelegramTransport:
     """Sends through a PTB `Bot` (the application's, so it shares its HTTP pool).
 
-    Behind bot/ratelimit.py's RetryingRateLimiter, each send asks it not to retry on its own
-    (`rate_limit_args` is its max_retries; PTB drops a falsy value, hence -1): PacedTransport
-    retries a 429 for that chat only, and a timeout is retried by the dispatcher after the
-    claim lease, which keeps one place deciding a possible duplicate. Any other limiter is left
-    alone (PTB's AIORateLimiter would read -1 as "no attempt at all").
+    The application's limiter (bot/ratelimit.py) paces these sends like every other message
+    and retries a 429 for that chat only; a 429 it gives up on arrives here as RetryLater.
+    Each send asks it not to retry a timeout (`Retries(network=0)`): the dispatcher retries
+    that after the claim lease, which keeps one place deciding a possible duplicate. Any other
+    limiter is left alone (it would not know `Retries`).
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -78,7 +77,7 @@ class TelegramTransport:
     async def send(self, message: OutgoingMessage) -> None:
         extra: dict[str, Any] = {}
         if isinstance(self.bot, ExtBot) and isinstance(self.bot.rate_limiter, RetryingRateLimiter):
-            extra["rate_limit_args"] = NO_RETRIES
+            extra["rate_limit_args"] = NO_NETWORK_RETRIES
         keyboard = None
         if message.buttons:
             keyboard = InlineKeyboardMarkup(

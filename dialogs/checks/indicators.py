@@ -35,6 +35,7 @@ from dialogs.parsing.errors import ParseError
 from dialogs.parsing.indicator import TIME_UNITS, read_indicator
 from dialogs.parsing.text import normalize_width, shorten
 from dialogs.state import IndicatorRow
+from dialogs.steps import Step, StepKind
 from dialogs.values import Comparator, Nature, Reading, format_decimal
 
 FIELD_LABELS = {"name": "三级指标", "value": "指标值"}
@@ -250,7 +251,7 @@ def check_table(
     if missing:
         # One problem naming every 二级指标 still open, so submit lists them all at once.
         names = "、".join(f"「{level2.label}」" for level2 in missing)
-        first = f"i:{missing[0].key}:0:{IndicatorColumn.NAME.value}"
+        first = Step(StepKind.INDICATOR_CELL, missing[0].key, 0, IndicatorColumn.NAME.value).address
         found.append(Problem(Code.INDICATOR_LEVEL2_EMPTY, {"level2": names}, fix_step=first))
     for row in rows:
         reading = row.reading

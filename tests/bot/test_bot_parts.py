@@ -4,12 +4,10 @@ per-user update order, and the retrying rate limiter."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, date, datetime
 
 import pytest
 from telegram import Chat, Message, Update, User
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.keyboards import (
     MAX_CALLBACK_BYTES,
@@ -27,7 +25,6 @@ from bot.keyboards import (
     encode,
     prompt_keyboard,
 )
-from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.render import LIMIT, Line, html_messages, visible_length
 from bot.updates import PerUserOrderedProcessor
 from dialogs.actions import FilingContext
@@ -188,85 +185,3 @@ async def test_one_user_holds_at_most_the_limit_and_gets_one_notice_per_flood() 
     assert floods == [4, 14] and processor.dropped == 9
 
 
-async def test_retry_after_waits_for_that_request_only() -> None:
-    limiter = RetryingRateLimiter(pacing=Pacing.off())
-    calls: list[str] = []
-
-    async def flooded() -> bool:
-        calls.append("flooded")
-        if calls.count("flooded") == 1:
-            raise RetryAfter(1)
-        return True
-
-    async def other() -> bool:
-        calls.append("other")
-        return True
-
-    started = time.monotonic()
-    slow = asyncio.create_task(
-        limiter.process_request(flooded, (), {}, "sendMessage", {"chat_id": 1}, None)
-    )
-    await asyncio.sleep(0.05)
-    assert await limiter.process_request(other, (), {}, "sendMessage", {"chat_id": 2}, None)
-    assert time.monotonic() - started < 0.5  # not paused behind the flood wait
-    assert await slow is True and calls.count("flooded") == 2
-    assert time.monotonic() - started >= 1.0
-
-
-async def test_network_errors_are_retried_a_bounded_number_of_times() -> None:
-    limiter = RetryingRateLimiter(max_retries=3, base_delay=0.001, pacing=Pacing.off())
-    attempts = 0
-
-    async def flaky() -> bool:
-        nonlocal attempts
-        attempts += 1
-        if attempts < 3:
-            raise TimedOut()
-        return True
-
-    assert await limiter.process_request(flaky, (), {}, "sendMessage", {"chat_id": 1}, None)
-    assert attempts == 3
-
-    async def down() -> bool:
-        nonlocal attempts
-        attempts += 1
-        raise NetworkError("Bad Gateway")
-
-    attempts = 0
-    with pytest.raises(NetworkError):
-        await limiter.process_request(down, (), {}, "sendMessage", {"chat_id": 1}, None)
-    assert attempts == 4
-
-    async def wrong() -> bool:
-        nonlocal attempts
-        attempts += 1
-        raise BadRequest("Bad Request: message text is empty")
-
-    attempts = 0
-    with pytest.raises(BadRequest):
-        await limiter.process_request(wrong, (), {}, "sendMessage", {"chat_id": 1}, None)
-    assert attempts == 1
-
-    async def banned() -> bool:
-        raise RetryAfter(3600)
-
-    with pytest.raises(RetryAfter):  # longer than max_retry_after: give up at once
-        await limiter.process_request(banned, (), {}, "sendMessage", {"chat_id": 1}, None)
-
-
-async def test_pacing_spaces_one_chat_but_not_others() -> None:
-    pacing = Pacing(chat_interval=0.1, chat_burst=1, group_interval=0.3, global_per_second=0)
-    limiter = RetryingRateLimiter(pacing=pacing)
-
-    async def send() -> bool:
-        return True
-
-    started = time.monotonic()
-    for _ in range(3):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 7}, None)
-    assert time.monotonic() - started >= 0.19
-    started = time.monotonic()
-    for chat in (11, 12, 13):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
-    await limiter.process_request(send, (), {}, "answerCallbackQuery", {}, None)
-    assert time.monotonic() - started < 0.05

@@ -95,6 +95,29 @@ CASES = [
         "        max_length: 50\n        surprise: 1\n  - key: budget",
         "surprise",
     ),
+    # The dataclasses of dialogs/definition.py are the files' schema: their bounds hold at load.
+    ("table_a.yaml", "{key: total,", "{key: Total,", "lower-case letters"),
+    (
+        "table_a.yaml",
+        "{key: unit, label: 责任单位/科室, kind: text,",
+        "{key: unit, label: 责任单位/科室, kind: amount,",
+        "is not text or long_text",
+    ),
+    (
+        "table_a.yaml",
+        "{key: item, label: 事项, kind: text, required: true, max_length: 200,",
+        "{key: item, label: 事项, kind: text, required: true, max_length: 0,",
+        "greater than 0",
+    ),
+    ("layout.yaml", "max_rows_per_level2: 10", "max_rows_per_level2: 0", "greater than 0"),
+    (
+        "layout.yaml",
+        "goal_fields: [period_goal, annual_goal]",
+        "goal_fields: [period_goal]",
+        "names two C fields",
+    ),
+    ("table_a.yaml", "kind: A\n", "kind: A\nlayout: \"2023\"\n", "set by layout.yaml"),
+    ("table_a.yaml", "kind: A\n", "kind: B\n", "listed as table 'A'"),
 ]
 
 

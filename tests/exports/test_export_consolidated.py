@@ -12,8 +12,8 @@ import pytest
 from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.state import FormStatus
 from exports.consolidated import RoundHeader, consolidated_workbook
-from tests.exports.sheets import exact, load
 from tests.support.seed import SEED_DEPARTMENT, seed_filing
+from tests.support.sheets import exact, load
 
 DEPARTMENTS = 30  # the 500-department size is in bench/export.py
 STATUSES = list(FormStatus)

@@ -19,7 +19,6 @@ from dialogs.loader import get_layout
 from dialogs.values import Nature
 from exports import department_workbook
 from exports.importer import import_workbook
-from tests.exports.sheets import dump, find_one, load
 from tests.support.county import (
     DEPARTMENT,
     DIRECTION_ROWS,
@@ -28,6 +27,7 @@ from tests.support.county import (
     county_filing,
     indicator_rows,
 )
+from tests.support.sheets import dump, find_one, load
 
 
 def _printed_values(ws: Worksheet) -> list[tuple[str, str]]:

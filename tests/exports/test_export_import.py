@@ -14,8 +14,8 @@ from dialogs.parsing.indicator import read_indicator
 from dialogs.values import Period, YearMonth
 from exports import department_workbook
 from exports.importer import ImportProblem, import_workbook, normalize_label
-from tests.exports.sheets import dump, find_one, load, merged_span
 from tests.support.seed import SEED_DEPARTMENT, SEED_YEAR, seed_filing
+from tests.support.sheets import dump, find_one, load, merged_span
 
 
 def _import(data: bytes, layout_key: str = "2021") -> DepartmentFiling | list[ImportProblem]:

@@ -28,7 +28,7 @@ from exports.grid import (
     without_lone_punctuation,
 )
 from exports.tables import department_grids
-from tests.exports.departments import TASKS, varied_filing
+from tests.support.departments import TASKS, varied_filing
 
 LAYOUTS = (("2021", 2021), ("2023", 2024))
 NINE = "全年开展执法检查不少于三百次办结案件率达到百分之百以上的目标任务"

@@ -12,7 +12,7 @@ import pytest
 
 from exports import department_workbook
 from exports.render import available, to_pdf
-from tests.exports.departments import varied_filing
+from tests.support.departments import varied_filing
 
 pytestmark = pytest.mark.skipif(
     not available() or shutil.which("pdftotext") is None, reason="LibreOffice or poppler missing"

@@ -15,8 +15,8 @@ from dialogs.filing import DepartmentFiling
 from exports.consolidated import RoundHeader, consolidated_workbook, official_stacks
 from exports.grid import Grid, GridBuilder, Stack
 from exports.tables import department_grids
-from tests.exports.departments import varied_filing
-from tests.exports.sheets import find, load
+from tests.support.departments import varied_filing
+from tests.support.sheets import find, load
 
 LAYOUTS = (("2021", 2021), ("2023", 2024))
 # 16:05 UTC on 31 December is already the next day in Urumqi (UTC+6) and Shanghai (UTC+8).

@@ -13,8 +13,8 @@ from dialogs.filing import DepartmentFiling
 from exports import department_workbook
 from exports.grid import NUMBER_MARGIN, Cell, Grid, GridBuilder, fitted_widths, text_units
 from exports.tables import department_grids
-from tests.exports.departments import varied_filing
-from tests.exports.sheets import load
+from tests.support.departments import varied_filing
+from tests.support.sheets import load
 
 LAYOUTS = (("2021", 2021), ("2023", 2024))
 

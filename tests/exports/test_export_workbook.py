@@ -16,7 +16,6 @@ from dialogs.parsing.indicator import read_indicator
 from dialogs.state import FormState, GroupRow, IndicatorRow
 from dialogs.values import format_decimal
 from exports import department_workbook
-from tests.exports.sheets import covering, exact, find, find_one, load, merged_span, right_of
 from tests.support.seed import (
     DIRECTIONS,
     EMPTY_VALUE_SUBSTITUTE,
@@ -27,6 +26,7 @@ from tests.support.seed import (
     SeedIndicator,
     seed_filing,
 )
+from tests.support.sheets import covering, exact, find, find_one, load, merged_span, right_of
 
 LEVEL2_LABELS = {
     "quantity": "产出数量",

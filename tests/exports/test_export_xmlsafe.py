@@ -21,8 +21,8 @@ from dialogs.state import FormState, FormStatus
 from exports import department_workbook
 from exports.consolidated import RoundHeader, consolidated_workbook
 from exports.xmlsafe import REPLACEMENT, xml_safe
-from tests.exports.sheets import find, load
 from tests.support.seed import seed_filing
+from tests.support.sheets import find, load
 
 FORBIDDEN = ["\ufffe", "\uffff", "\x00", "\x01", "\x0b", "\x0c", "\x1f", "\ud800", "\udfff"]
 OTHER_NONCHARACTERS = ["\ufdd0", "\ufdef", "\U0001fffe", "\U0010ffff"]

@@ -151,12 +151,16 @@ class BotEnv:
         self.drivers.append(driver)
         return driver
 
+    def driver_of(self, user: TgUser) -> ChatDriver:
+        """The user's driver: the one made before, or a new one."""
+        for driver in self.drivers:
+            if driver.user.id == user.id:
+                return driver
+        return self.driver(user)
+
     @property
     def admin(self) -> ChatDriver:
-        for driver in self.drivers:
-            if driver.user.id == self.admin_user.id:
-                return driver
-        return self.driver(self.admin_user)
+        return self.driver_of(self.admin_user)
 
     def person(self, name: str) -> ChatDriver:
         return self.driver(self.fake.user(name))

@@ -1,6 +1,6 @@
 """Controllable time for the reminder tests: nothing really waits.
 
-`FakeClock` (bot/reminders/clock.py) is the wall clock the scheduler decides against: tests
+`FakeClock` is the wall clock the scheduler decides against: tests
 `set` or `advance` it and then run a tick. `VirtualTimer` replaces monotonic time and sleeping
 for the pacer: a sleeping task is woken when every other task has had its turn (the event loop
 was given `settle` rounds), and time jumps straight to the earliest sleeper's deadline, so
@@ -15,13 +15,39 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.reminders.clock import FakeClock
-
 __all__ = ["FakeClock", "VirtualTimer", "fake_clock", "virtual_timer"]
+
+
+class FakeClock:
+    """A wall clock that moves only when told to (`set`, `advance`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = _aware(start)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        moment = _aware(moment)
+        if moment < self._now:
+            raise ValueError("a clock does not go backwards")
+        self._now = moment
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        """Move forward by `delta` or by timedelta keyword parts (minutes=5); returns now."""
+        step = delta if delta is not None else timedelta(**parts)
+        self.set(self._now + step)
+        return self._now
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("pass a timezone-aware datetime")
+    return moment.astimezone(UTC)
 
 
 class VirtualTimer:

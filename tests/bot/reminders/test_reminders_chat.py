@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.ratelimit import Pacing
 from bot.reminders.commands import ROUND_WIDE_ONLY
 from bot.reminders.jobs import DIGEST_JOB, RUNTIME_KEY, TICK_JOB
 from dialogs.state import FormStatus
 from storage.records import ReminderStatus
 from storage.repos import AuditRepository, FormRepository, RoundRepository, UserRepository
-from tests.bot.reminders.chat_scene import scene
-from tests.bot.reminders.reminder_world import eventually, shanghai
+from tests.support.chat_scene import scene
 from tests.support.clock import VirtualTimer
+from tests.support.reminder_world import eventually, shanghai
 
 pytestmark = [
     pytest.mark.slow,
@@ -58,7 +59,7 @@ async def test_flood_waits_hold_back_only_their_chats(tmp_path: Path) -> None:
     """Telegram answers 429 for a while: every reminder still arrives exactly once, and a user
     asking the bot something meanwhile is answered at once."""
     timer = VirtualTimer(autojump=False)  # the back-off lasts until the test moves time on
-    async with scene(tmp_path, timer=timer, per_second=0, chat_interval=0) as s:
+    async with scene(tmp_path, timer=timer, pacing=Pacing.off()) as s:
         s.env.fake.fail_next("sendMessage", n=2, status=429, retry_after=30)
         tick = asyncio.create_task(s.runtime.tick())
         calls = s.env.fake.calls

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.reminders.clock import FakeClock
 from bot.reminders.digest import DigestSender
 from bot.reminders.report import round_report
 from bot.reminders.texts import local_text, remaining_text, render, split_messages
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import ReminderPolicy
-from tests.bot.reminders.reminder_world import (
+from tests.support.clock import FakeClock
+from tests.support.reminder_world import (
     SHANGHAI,
     RecordingTransport,
     World,

@@ -23,8 +23,8 @@ import pytest
 from storage.db import Database
 from storage.records import ReminderStatus
 from storage.repos.reminders import DEFAULT_LEASE
-from tests.bot.reminders.reminder_world import World, build_world, eventually, shanghai
 from tests.support.fake_bot_api import ApiError, FakeBotApi, TgUser
+from tests.support.reminder_world import World, build_world, eventually, shanghai
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
@@ -38,7 +38,7 @@ async def start_bot(
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.bot.reminders.bot_process",
+            "tests.support.bot_process",
             db.url.render_as_string(hide_password=False),
             fake.api_base_url,
             fake.file_base_url,

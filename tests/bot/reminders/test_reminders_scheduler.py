@@ -7,10 +7,8 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
-from bot.reminders.clock import FakeClock
 from bot.reminders.dispatcher import SKIPPED
 from bot.reminders.jobs import ReminderConfig, ReminderRuntime
-from bot.reminders.pacing import PacedTransport
 from bot.reminders.transport import PermanentError, TransientError
 from bot.settings import Settings
 from dialogs.state import FormStatus
@@ -18,13 +16,13 @@ from storage.db import Database
 from storage.records import ReminderPolicy, ReminderStatus
 from storage.repos import ReminderLogRepository, RoundRepository, UserRepository
 from storage.repos.reminders import DEFAULT_LEASE
-from tests.bot.reminders.reminder_world import (
+from tests.support.clock import FakeClock
+from tests.support.reminder_world import (
     RecordingTransport,
     World,
     build_world,
     shanghai,
 )
-from tests.support.clock import VirtualTimer
 
 
 def settings() -> Settings:
@@ -38,10 +36,8 @@ def runtime(
     worker: str = "w1",
     **config: object,
 ) -> ReminderRuntime:
-    timer = VirtualTimer()
-    paced = PacedTransport(transport, timer=timer)
     options = ReminderConfig(worker=worker, **config)  # type: ignore[arg-type]
-    return ReminderRuntime(db, settings(), paced, clock=clock, config=options)
+    return ReminderRuntime(db, settings(), transport, clock=clock, config=options)
 
 
 async def tick_at(bot: ReminderRuntime, clock: FakeClock, *moment: int) -> None:

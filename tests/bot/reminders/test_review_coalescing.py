@@ -13,7 +13,6 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.reminders import review_flow
-from bot.reminders.clock import FakeClock
 from bot.roles import Actor
 from dialogs.definition import TableKind
 from dialogs.state import FormStatus
@@ -21,14 +20,15 @@ from storage.db import Database
 from storage.records import ReminderStatus
 from storage.repos import FormRepository
 from storage.repos.reminders import DEFAULT_LEASE
-from tests.bot.reminders.reminder_world import (
+from tests.bot.reminders.test_reminders_scheduler import runtime
+from tests.support.clock import FakeClock
+from tests.support.reminder_world import (
     SHANGHAI,
     RecordingTransport,
     World,
     build_world,
     shanghai,
 )
-from tests.bot.reminders.test_reminders_scheduler import runtime
 
 
 def submitted_direction(world: World, name: str, department: str = "宣传部") -> int:

@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 
+from bot.ratelimit import Pacing
 from bot.reminders import commands
 from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
-from tests.bot.reminders.chat_scene import Scene, scene
-from tests.bot.reminders.filled_forms import fill_direction, fill_table_a
-from tests.bot.reminders.reminder_world import eventually, shanghai
+from tests.support.chat_scene import Scene, scene
 from tests.support.clock import VirtualTimer
 from tests.support.fake_bot_api import ApiError
+from tests.support.filled_forms import fill_direction, fill_table_a
+from tests.support.reminder_world import eventually, shanghai
 from tests.support.telegram_client import ChatDriver
 
 pytestmark = [
@@ -311,7 +312,7 @@ async def test_remind_replies_while_a_slow_send_goes_on(
     still queued, and they get their reminder once the flood wait is over."""
     monkeypatch.setattr(commands, "REMIND_REPLY_WAIT", 0.3)
     timer = VirtualTimer(autojump=False)
-    async with scene(tmp_path, timer=timer, per_second=0, chat_interval=0) as s:
+    async with scene(tmp_path, timer=timer, pacing=Pacing.off()) as s:
         s.clock.set(shanghai(3, 25, 10))
         staff = {s.world.chat("张三"), s.world.chat("李四")}
         held: set[int] = set()

@@ -13,15 +13,14 @@ import pytest
 
 from bot import messages
 from bot.reminders import ReminderConfig, install_reminders, register
-from bot.reminders.clock import FakeClock
 from dialogs.catalogue import CATALOGUE, Code
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.repos.pending import RETURN_COMMENT_TTL
-from tests.bot.reminders.reminder_world import World, build_world, shanghai
 from tests.support.bot import BotEnv
-from tests.support.clock import VirtualTimer
+from tests.support.clock import FakeClock
 from tests.support.fake_bot_api import TgUser
+from tests.support.reminder_world import World, build_world, shanghai
 from tests.support.telegram_client import ChatDriver
 
 pytestmark = [
@@ -41,10 +40,7 @@ class Review:
     users: dict[str, TgUser]
 
     def person(self, name: str) -> ChatDriver:
-        for driver in self.env.drivers:
-            if driver.user.id == self.users[name].id:
-                return driver
-        return self.env.driver(self.users[name])
+        return self.env.driver_of(self.users[name])
 
     def install(self) -> None:
         """The reminders and review commands on the current Application (after each start)."""
@@ -54,7 +50,6 @@ class Review:
             self.env.database,
             self.env.settings,
             clock=self.clock,
-            timer=VirtualTimer(),
             config=options,
         )
         register(self.env.app)

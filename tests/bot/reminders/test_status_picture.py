@@ -14,15 +14,15 @@ import pytest
 from matplotlib import font_manager
 
 from bot.reminders import ReminderConfig, install_reminders, register, status_picture
-from bot.reminders.clock import FakeClock
 from bot.reminders.status_picture import PICTURES
 from dialogs.state import FormState, FormStatus
 from exports.round_png import png_size
 from storage.repos import FormRepository
-from tests.bot.reminders.reminder_world import World, build_world, eventually, shanghai
 from tests.support.bot import BotEnv
+from tests.support.clock import FakeClock
 from tests.support.fake_bot_api import BotMessage, TgUser
 from tests.support.fonts import require_cjk_font
+from tests.support.reminder_world import World, build_world, eventually, shanghai
 from tests.support.round_filings import indicators
 from tests.support.telegram_client import ChatDriver
 

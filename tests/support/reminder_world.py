@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.reminders.clock import Timer
+from bot.clock import Timer
 from bot.reminders.transport import ChatBlocked, DeliveryError, OutgoingMessage
 from dialogs.definition import TableKind
 from dialogs.state import FormStatus

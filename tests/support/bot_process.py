@@ -1,7 +1,7 @@
 """A bot process for the kill-and-restart test: the real application with the reminders on a
 fixed fake clock, against the fake Bot API of the test process.
 
-    python -m tests.bot.reminders.bot_process DATABASE_URL API_BASE FILE_BASE NOW WORKER BATCH
+    python -m tests.support.bot_process DATABASE_URL API_BASE FILE_BASE NOW WORKER BATCH
 
 It only runs the application's JobQueue (no polling: this process has no users to answer); the
 first reminder tick runs at start, as after any restart.
@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.reminders import ReminderConfig, install_reminders
-from bot.reminders.clock import FakeClock
 from bot.settings import Settings
 from bot.startup import build_application
 from storage.db import Database
 from tests.support.bot import quick_limiter
+from tests.support.clock import FakeClock
 from tests.support.fake_bot_api import DEFAULT_TOKEN
 
 
@@ -33,9 +33,7 @@ async def main(url: str, api: str, files: str, now: str, worker: str, batch: int
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     database = Database(url)
     app = build_application(settings, database, rate_limiter=quick_limiter(), reminders=False)
-    config = ReminderConfig(
-        worker=worker, batch_size=batch, first_tick=0.1, tick_seconds=0.5, per_second=200
-    )
+    config = ReminderConfig(worker=worker, batch_size=batch, first_tick=0.1, tick_seconds=0.5)
     install_reminders(
         app, database, settings, clock=FakeClock(datetime.fromisoformat(now)), config=config
     )

@@ -15,7 +15,7 @@ from dialogs.loader import get_layout
 from dialogs.state import FormState
 from dialogs.steps import parse_address, section_of_step
 from storage.repos import FormRepository
-from tests.bot.reminders.reminder_world import World
+from tests.support.reminder_world import World
 from tests.support.scripted import SeedScript
 from tests.support.seed import SeedIndicator
 
