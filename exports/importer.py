@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -513,6 +514,12 @@ def _read_sheet(workbook: Workbook, ws: ReadOnlyWorksheet, limits: SheetLimits) 
     return _Sheet(ws.title, cells, merges)
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    """zlib reports an allocation refused under the reader's budget as its own error
+    ("insufficient memory"), not as MemoryError: it is the budget all the same."""
+    return isinstance(error, zlib.error) and "memory" in str(error).lower()
+
+
 def _load(data: bytes, limits: SheetLimits) -> list[_Sheet]:
     check_archive(data)
     try:
@@ -520,6 +527,8 @@ def _load(data: bytes, limits: SheetLimits) -> list[_Sheet]:
     except MemoryError:
         raise  # the reader's budget, reported as such by exports.import_worker
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        if _out_of_memory(error):
+            raise MemoryError from error
         raise _not_workbook(f"文件已损坏或不是 Excel 工作簿（{type(error).__name__}）") from None
     try:
         sheets = [ws for ws in workbook.worksheets if isinstance(ws, ReadOnlyWorksheet)]
@@ -533,6 +542,8 @@ def _load(data: bytes, limits: SheetLimits) -> list[_Sheet]:
             except (WorkbookRefused, MemoryError):
                 raise
             except Exception as error:  # a damaged sheet part
+                if _out_of_memory(error):
+                    raise MemoryError from error
                 raise _not_workbook(
                     f"工作表“{ws.title[:31]}”已损坏（{type(error).__name__}）"
                 ) from None
