@@ -1,0 +1,122 @@
+"""The statement budget of a typed answer (issue 13), on SQLite and PostgreSQL.
+
+Counted with SQLAlchemy's `before_cursor_execute` event: every statement the driver runs,
+BEGIN included (SQLite's BEGIN goes through a cursor; psycopg begins implicitly). A count is
+deterministic, so a regression fails here rather than in a benchmark."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bot.roles import Actor
+from bot.service import AnswerRefused, FilingService
+from storage.db import Database
+from storage.records import Role
+from storage.repos import DepartmentRepository, RoundRepository, UserRepository
+
+# A typed answer in its one transaction: BEGIN (SQLite; psycopg begins without a statement),
+# the joined chat session/form/round/department query, the form's versioned UPDATE, the answer
+# row, the audit row, the chat session's seen version. The form's rows come from the process's
+# cache while the form is still at the version this process last read or wrote.
+BUDGET = 6
+# The first answer after a start (or after a colleague's change) reads the form's three row
+# tables; answering a direction's name reads the sibling names and checks it is still free.
+COLD_READS = 3
+NAMING_READS = 2
+TRANSACTIONS = 1
+
+
+@contextmanager
+def counted(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)
+
+
+def _staff(database: Database, layout: str) -> tuple[Actor, int, int]:
+    with database.transaction() as session:
+        department = DepartmentRepository(session).create("县水务局")
+        deadline = datetime(2025, 4, 30, 12, tzinfo=UTC)
+        round_ = RoundRepository(session).create(2025, layout, deadline, "2025年填报")
+        user = UserRepository(session).create(8801, "赵六", Role.STAFF, department.id)
+    return Actor(user), department.id, round_.id
+
+
+def _transactions(statements: list[str], backend: str) -> int:
+    if backend == "sqlite":
+        return sum(1 for s in statements if s.startswith("BEGIN"))
+    return 1 if statements else 0  # psycopg: one implicit BEGIN per transaction, one commit
+
+
+@pytest.mark.parametrize("layout", ["2021", "2023"])
+def test_a_typed_answer_to_table_a_stays_within_the_statement_budget(
+    db: Database, layout: str
+) -> None:
+    actor, department_id, round_id = _staff(db, layout)
+    service = FilingService(db)
+    service.open_table_a(department_id, round_id, actor.user.id)
+    with counted(db) as cold:
+        first = service.answer(actor, "1234.5")
+    assert not isinstance(first, AnswerRefused) and first.outcome.accepted
+    assert len(cold) <= BUDGET + COLD_READS, "\n".join(cold)
+    with counted(db) as statements:
+        result = service.answer(actor, "1000")
+    assert not isinstance(result, AnswerRefused)
+    assert result.outcome.accepted, result.outcome.problems
+    assert result.view.state.values["general_budget"] == Decimal("1000")
+    assert _transactions(statements, db.backend) == TRANSACTIONS, statements
+    assert len(statements) <= BUDGET, "\n".join(statements)
+
+
+@pytest.mark.parametrize("layout", ["2021", "2023"])
+def test_a_typed_answer_naming_a_direction_stays_within_the_statement_budget(
+    db: Database, layout: str
+) -> None:
+    actor, department_id, round_id = _staff(db, layout)
+    service = FilingService(db)
+    service.new_direction(department_id, round_id, actor.user.id)
+    first = service.answer(actor, "农村饮水安全巩固")
+    assert not isinstance(first, AnswerRefused) and first.outcome.accepted
+    service.new_direction(department_id, round_id, actor.user.id)
+    with counted(db) as statements:
+        result = service.answer(actor, "农村饮水安全巩固")  # taken: the sibling query says so
+    assert not isinstance(result, AnswerRefused)
+    assert not result.outcome.accepted
+    with counted(db) as statements:
+        result = service.answer(actor, "河道堤防维修养护")
+    assert not isinstance(result, AnswerRefused) and result.outcome.accepted
+    assert _transactions(statements, db.backend) == TRANSACTIONS, statements
+    assert len(statements) <= BUDGET + NAMING_READS, "\n".join(statements)
+    with counted(db) as statements:
+        result = service.answer(actor, "业务性专项经费")
+    assert not isinstance(result, AnswerRefused) and result.outcome.accepted
+    assert _transactions(statements, db.backend) == TRANSACTIONS, statements
+    assert len(statements) <= BUDGET, "\n".join(statements)
+
+
+def test_the_service_refuses_an_answer_to_a_form_of_another_department(db: Database) -> None:
+    actor, department_id, round_id = _staff(db, "2023")
+    service = FilingService(db)
+    form = service.open_table_a(department_id, round_id, actor.user.id).form
+    with db.transaction() as session:
+        other = DepartmentRepository(session).create("县林业局")
+        moved = UserRepository(session).set_department(actor.user.id, other.id)
+    # The actor now belongs to another department; their chat session still points here.
+    assert service.answer(Actor(moved), "88") is AnswerRefused.NO_CURRENT_FORM
+    assert service.view(form.id).form.version == form.version
+    supervisor = Actor(moved.__class__(**{**moved.__dict__, "role": Role.SUPERVISOR}))
+    assert service.answer(supervisor, "88") is AnswerRefused.NOT_STAFF
