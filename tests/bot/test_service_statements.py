@@ -6,6 +6,7 @@ deterministic, so a regression fails here rather than in a benchmark."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -120,3 +121,82 @@ def test_the_service_refuses_an_answer_to_a_form_of_another_department(db: Datab
     assert service.view(form.id).form.version == form.version
     supervisor = Actor(moved.__class__(**{**moved.__dict__, "role": Role.SUPERVISOR}))
     assert service.answer(supervisor, "88") is AnswerRefused.NOT_STAFF
+
+
+# --- through the real Application (gate, inbox, handler, reply) ---------------------------------
+
+
+@contextmanager
+def transactions(database: Database) -> Iterator[list[list[str]]]:
+    """The statements grouped by transaction (the engine's `begin` event starts a group)."""
+    groups: list[list[str]] = []
+
+    def begin(_conn: Any) -> None:
+        groups.append([])
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            (groups[-1] if groups else groups.append([]) or groups[-1]).append(statement)
+
+    event.listen(database.engine, "begin", begin)
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        yield groups
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)
+        event.remove(database.engine, "begin", begin)
+
+
+def test_a_typed_answer_through_the_application_writes_in_one_transaction(db: Database) -> None:
+    """The gate's lookup is a read-only transaction, the inbox stores the update before it is
+    acknowledged, and the answer commits with the inbox's done-mark in one transaction of at
+    most BUDGET statements plus that mark."""
+    from telegram import Update
+
+    from bench.inprocess import InProcessBotApi
+    from bench.throughput import bench_settings, running
+    from bot.startup import build_application
+
+    actor, department_id, round_id = _staff(db, "2023")
+    FilingService(db).open_table_a(department_id, round_id, actor.user.id)
+    api = InProcessBotApi()
+    app = build_application(
+        bench_settings(db, api),
+        db,
+        reminders=False,
+        renderer=None,
+        request=api.request(),
+        get_updates_request=api.request(),
+    )
+    replies: asyncio.Queue[str] = asyncio.Queue()
+    api.subscribe(
+        lambda call, _answer: (
+            replies.put_nowait(str(call.params.get("text", "")))
+            if call.method.lower() == "sendmessage"
+            else None
+        )
+    )
+
+    async def answer(text: str) -> str:
+        await app.update_queue.put(
+            Update.de_json(api.text_update(actor.user.telegram_id, text), app.bot)
+        )
+        return await asyncio.wait_for(replies.get(), 10)
+
+    async def scenario() -> list[list[str]]:
+        async with running(app):
+            await answer("1234.5")  # warms the process's caches
+            with transactions(db) as groups:
+                reply = await answer("1000")
+                await asyncio.sleep(0.05)  # the done-mark's commit ends before the reply
+            assert "1000" in reply or "一般公共预算" in reply or "✓" in reply, reply
+            return groups
+
+    groups = asyncio.run(scenario())
+    writing = [g for g in groups if any(not s.lstrip().startswith("SELECT") for s in g)]
+    answer_tx = [g for g in writing if any("UPDATE forms" in s for s in g)]
+    assert len(answer_tx) == 1, groups
+    done_mark = [s for s in answer_tx[0] if "inbox" in s]
+    assert len(answer_tx[0]) - len(done_mark) <= BUDGET, "\n".join(answer_tx[0])
+    reads = [g for g in groups if g not in writing]
+    assert all(len(g) <= 2 for g in reads), reads  # the gate: the user (and a supervisor's scope)
