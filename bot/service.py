@@ -27,7 +27,7 @@ from dialogs.steps import StepKind
 from storage import codec
 from storage.codec import SKIPPED_TEXT, EncodedState
 from storage.db import Database
-from storage.records import Department, Round, StaleVersionError, StoredForm
+from storage.records import Department, NotFoundError, Round, StaleVersionError, StoredForm
 from storage.repos import (
     AuditRepository,
     ChatSessionRepository,
@@ -204,19 +204,42 @@ class FilingService:
         result is marked `stale`, so an old, repeated or forged button never changes data.
         """
         try:
-            return self._act(form_id, action, actor_user_id, expected_version)
+            result = self._act(form_id, action, actor_user_id, expected_version)
         except StaleVersionError as error:
             # Another process saved between our load and our save: nothing of ours was
             # written; show the user the current state instead of overwriting it.
             return self._lost_race(error.current, actor_user_id)
+        assert isinstance(result, ActResult)  # no actor given: nothing is refused
+        return result
+
+    def act_as(
+        self, actor: Actor, form_id: int, action: Action, *, expected_version: int | None = None
+    ) -> ActResult | AnswerRefused:
+        """`act` for a channel: the actor must fill the form's department, checked in the same
+        transaction, so forged form ids meet the same rule as typed answers."""
+        if not actor.fills:
+            return AnswerRefused.NOT_STAFF
+        try:
+            return self._act(form_id, action, actor.user.id, expected_version, actor)
+        except NotFoundError:
+            return AnswerRefused.NO_CURRENT_FORM
+        except StaleVersionError as error:
+            return self._lost_race(error.current, actor.user.id)
 
     def _act(
-        self, form_id: int, action: Action, actor_user_id: int, expected_version: int | None
-    ) -> ActResult:
+        self,
+        form_id: int,
+        action: Action,
+        actor_user_id: int,
+        expected_version: int | None,
+        actor: Actor | None = None,
+    ) -> ActResult | AnswerRefused:
         with self.database.transaction() as session:
             forms = FormRepository(session)
             chats = ChatSessionRepository(session)
             form = forms.load(form_id)
+            if actor is not None and not actor.may_fill(form.department_id):
+                return AnswerRefused.NO_CURRENT_FORM
             chat = chats.get(actor_user_id)
             view = self._view(session, form)
             if expected_version is not None and form.version != expected_version:

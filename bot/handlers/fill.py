@@ -234,16 +234,17 @@ async def jump_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, JumpPress)
-    if await fillable_form(update, context, press.form_id) is None:
-        return
     action = Action(ActionKind.JUMP, target=press.target)
     result = await in_thread(
-        context.deps.service.act,
+        context.deps.service.act_as,
+        context.me,
         press.form_id,
         action,
-        context.me.user.id,
         expected_version=press.version,
     )
+    if isinstance(result, AnswerRefused):
+        await say(update, context, [messages.NOT_ALLOWED])
+        return
     await drop_keyboard(query)
     await show_result(update, context, result)
 

@@ -18,6 +18,7 @@ from sqlalchemy import event
 
 from bot.roles import Actor
 from bot.service import AnswerRefused, FilingService
+from dialogs.actions import Action, ActionKind
 from storage.db import Database
 from storage.records import Role
 from storage.repos import DepartmentRepository, RoundRepository, UserRepository
@@ -121,6 +122,11 @@ def test_the_service_refuses_an_answer_to_a_form_of_another_department(db: Datab
     assert service.view(form.id).form.version == form.version
     supervisor = Actor(moved.__class__(**{**moved.__dict__, "role": Role.SUPERVISOR}))
     assert service.answer(supervisor, "88") is AnswerRefused.NOT_STAFF
+    jump = Action(ActionKind.JUMP, target="f:total")
+    assert service.act_as(Actor(moved), form.id, jump) is AnswerRefused.NO_CURRENT_FORM
+    assert service.act_as(Actor(moved), form.id + 999, jump) is AnswerRefused.NO_CURRENT_FORM
+    assert service.act_as(supervisor, form.id, jump) is AnswerRefused.NOT_STAFF
+    assert service.view(form.id).form.version == form.version
 
 
 # --- through the real Application (gate, inbox, handler, reply) ---------------------------------
