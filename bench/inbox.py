@@ -140,14 +140,15 @@ class Variant:
 
 def application(database: Database, api: InProcessBotApi, *, inbox: bool) -> Any:
     limiter = RetryingRateLimiter(pacing=Pacing.off())  # as bench/throughput.py
-    with api.serving_builders():
-        return build_application(
-            bench_settings(database, api),
-            database,
-            rate_limiter=limiter,
-            reminders=False,
-            inbox=inbox,
-        )
+    return build_application(
+        bench_settings(database, api),
+        database,
+        rate_limiter=limiter,
+        reminders=False,
+        inbox=inbox,
+        request=api.request(),
+        get_updates_request=api.request(),
+    )
 
 
 async def one_variant(

@@ -1,8 +1,8 @@
 """The Telegram Bot API answered in process, for benchmarks: no sockets, no HTTP.
 
     api = InProcessBotApi()
-    with api.serving_builders():            # build_application builds its own ApplicationBuilder
-        app = build_application(settings, database)
+    app = build_application(settings, database, request=api.request(),
+                            get_updates_request=api.request())
     echo = api.builder().build()            # or any ApplicationBuilder: .request(api.request())
 
 `InProcessRequest` is a `telegram.request.BaseRequest`, the class PTB's `HTTPXRequest` also
@@ -20,7 +20,6 @@ builders here shape them as Telegram does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -91,25 +90,6 @@ class InProcessBotApi:
             .request(self.request())
             .get_updates_request(self.request())
         )
-
-    @contextlib.contextmanager
-    def serving_builders(self) -> Iterator[None]:
-        """Make every ApplicationBuilder built meanwhile answer from here (for factories such
-        as `bot.startup.build_application` that build their own builder): `.request(...)` and
-        `.get_updates_request(...)` are set just before `build()`, through the public builder
-        API, so PTB's own checks still apply."""
-        original = ApplicationBuilder.build
-        api = self
-
-        def build(builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any]) -> Any:
-            builder.request(api.request()).get_updates_request(api.request())
-            return original(builder)
-
-        ApplicationBuilder.build = build  # type: ignore[method-assign, assignment]
-        try:
-            yield
-        finally:
-            ApplicationBuilder.build = original  # type: ignore[method-assign]
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)

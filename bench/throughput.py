@@ -311,12 +311,16 @@ def our_application(
     # (25 messages/s overall), which would measure Telegram's limit instead of the bot. The
     # limiter itself stays in the path (it wraps every request).
     limiter = RetryingRateLimiter(pacing=Pacing.off())
-    with api.serving_builders():
-        # Reminders off: their ticks would message the same users (bench/reminders.py
-        # measures them); this measures answering updates.
-        return build_application(
-            bench_settings(database, api), database, rate_limiter=limiter, reminders=False
-        )
+    # Reminders off: their ticks would message the same users (bench/reminders.py
+    # measures them); this measures answering updates.
+    return build_application(
+        bench_settings(database, api),
+        database,
+        rate_limiter=limiter,
+        reminders=False,
+        request=api.request(),
+        get_updates_request=api.request(),
+    )
 
 
 async def _echo_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import TableKind
 from dialogs.engine import Engine
+from dialogs.filing import UNNAMED_DIRECTION
 from dialogs.loader import get_layout, load_layouts
 from dialogs.parsing.text import has_invisible_characters
 from dialogs.state import FormStatus
@@ -62,12 +65,22 @@ class Actor:
         """Staff of a department fill its forms; supervisors and admins only read them."""
         return self.role is Role.STAFF and self.user.department_id is not None
 
-    def may_view(self, department_id: int) -> bool:
+    @property
+    def scope(self) -> frozenset[int] | None:
+        """The departments this actor may see (None: every department). The one rule behind
+        /status, the digest, exports, printed tables and review."""
         if self.sees_all:
-            return True
+            return None
         if self.role is Role.SUPERVISOR:
-            return department_id in self.overseen
-        return self.role is Role.STAFF and self.user.department_id == department_id
+            return self.overseen
+        department = self.user.department_id
+        if self.role is Role.STAFF and department is not None:
+            return frozenset({department})
+        return frozenset()
+
+    def may_view(self, department_id: int) -> bool:
+        scope = self.scope
+        return scope is None or department_id in scope
 
     def may_fill(self, department_id: int) -> bool:
         return self.fills and self.user.department_id == department_id
@@ -92,6 +105,12 @@ class Actor:
         if self.role in (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR):
             return (Role.STAFF,)
         return ()
+
+
+def visible_departments(session: Session, actor: Actor) -> list[Department]:
+    """The departments of `actor.scope`, in the repository's order."""
+    scope = actor.scope
+    return [d for d in DepartmentRepository(session).list_all() if scope is None or d.id in scope]
 
 
 class RefusedText(ValueError):
@@ -145,7 +164,36 @@ class Directory:
     # --- who is talking ---------------------------------------------------------------------
 
     def identify(self, telegram_id: int, display_name: str) -> Actor | None:
-        """The actor of a Telegram account, or None for a stranger (who gets no row)."""
+        """The actor of a Telegram account, or None for a stranger (who gets no row).
+
+        Runs for every update, so the usual case (a known user, nothing to refresh) is one
+        read-only transaction: on SQLite it takes no write lock and never queues behind answers.
+        """
+        with self.database.reading() as session:
+            users = UserRepository(session)
+            found = users.by_telegram_id(telegram_id)
+            if found is None and telegram_id not in self.admin_ids:
+                return None
+            if found is not None and self._up_to_date(found, telegram_id, display_name):
+                return Actor(found, self._overseen(users, found))
+        return self._identify_writing(telegram_id, display_name)
+
+    def _up_to_date(self, user: User, telegram_id: int, display_name: str) -> bool:
+        is_admin = telegram_id in self.admin_ids
+        return (
+            (user.role is Role.ADMIN) == is_admin
+            and user.display_name == display_name
+            and user.bot_blocked_at is None
+        )
+
+    @staticmethod
+    def _overseen(users: UserRepository, user: User) -> frozenset[int]:
+        """Only a supervisor's scope is their overseen departments (see Actor.may_view)."""
+        return (
+            users.overseen_department_ids(user.id) if user.role is Role.SUPERVISOR else frozenset()
+        )
+
+    def _identify_writing(self, telegram_id: int, display_name: str) -> Actor | None:
         with self.database.transaction() as session:
             users = UserRepository(session)
             if telegram_id in self.admin_ids:
@@ -206,8 +254,8 @@ class Directory:
     # --- departments, rounds, invites -----------------------------------------------------------
 
     def departments(self, actor: Actor) -> list[Department]:
-        with self.database.transaction() as session:
-            return [d for d in DepartmentRepository(session).list_all() if actor.may_view(d.id)]
+        with self.database.reading() as session:
+            return visible_departments(session, actor)
 
     def department(self, department_id: int) -> Department | None:
         with self.database.transaction() as session:
@@ -267,9 +315,7 @@ class Directory:
         """Each department of the actor's scope with its forms of the round."""
         layout = get_layout(round_.layout)
         with self.database.transaction() as session:
-            departments = [
-                d for d in DepartmentRepository(session).list_all() if actor.may_view(d.id)
-            ]
+            departments = visible_departments(session, actor)
             repository = FormRepository(session)
             if len(departments) == 1:  # staff: only their own department's forms are read
                 forms = repository.list_for_department(departments[0].id, round_.id)
@@ -283,7 +329,7 @@ class Directory:
                 done, total = engine.sections_done(engine.resume(form.state))
                 name = layout.table(form.kind).name
                 if form.kind is TableKind.C:
-                    name = form.instance_name or "（未命名支出方向）"
+                    name = form.instance_name or UNNAMED_DIRECTION
                 lines.append(FormLine(form.id, form.kind, name, form.status, done, total))
             result.append(DepartmentStatus(department, tuple(lines)))
         return result

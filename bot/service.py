@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 
 from sqlalchemy.orm import Session
 
+from bot.roles import Actor
 from dialogs.actions import Action, ActionKind, FilingContext, Outcome, Prompt, SiblingDirection
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import FormDefinition, Layout, TableKind
@@ -21,9 +23,11 @@ from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.review import Review, build_review
 from dialogs.state import FormState, FormStatus
-from storage.codec import SKIPPED_TEXT
+from dialogs.steps import StepKind
+from storage import codec
+from storage.codec import SKIPPED_TEXT, EncodedState
 from storage.db import Database
-from storage.records import Department, Round, StaleVersionError, StoredForm
+from storage.records import Department, NotFoundError, Round, StaleVersionError, StoredForm
 from storage.repos import (
     AuditRepository,
     ChatSessionRepository,
@@ -32,6 +36,7 @@ from storage.repos import (
     RoundRepository,
     UserRepository,
 )
+from storage.repos.forms import CurrentForm, RowsCache
 
 MUTATING = frozenset(ActionKind) - {ActionKind.REVIEW}
 
@@ -54,6 +59,13 @@ class ActResult:
     stale: bool = False
 
 
+class AnswerRefused(Enum):
+    """Why a typed answer was not even tried (the channel says so)."""
+
+    NOT_STAFF = "not_staff"  # only staff of a department fill forms
+    NO_CURRENT_FORM = "no_current_form"  # none open, or not one of the actor's department
+
+
 def _audit_label(definition: FormDefinition, field_key: str) -> str:
     """The official label of an audit entry's field ("total", "key_tasks[2]", "indicators[5]")."""
     base = field_key.split("[", 1)[0]
@@ -71,9 +83,15 @@ def _instance_name(definition: FormDefinition, state: FormState) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _amount(record: codec.AnswerRecord | None) -> Decimal | None:
+    value = codec.decode_answer(record) if record is not None else None
+    return value if isinstance(value, Decimal) else None
+
+
 class FilingService:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._known_rows = RowsCache()
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -186,19 +204,42 @@ class FilingService:
         result is marked `stale`, so an old, repeated or forged button never changes data.
         """
         try:
-            return self._act(form_id, action, actor_user_id, expected_version)
+            result = self._act(form_id, action, actor_user_id, expected_version)
         except StaleVersionError as error:
             # Another process saved between our load and our save: nothing of ours was
             # written; show the user the current state instead of overwriting it.
             return self._lost_race(error.current, actor_user_id)
+        assert isinstance(result, ActResult)  # no actor given: nothing is refused
+        return result
+
+    def act_as(
+        self, actor: Actor, form_id: int, action: Action, *, expected_version: int | None = None
+    ) -> ActResult | AnswerRefused:
+        """`act` for a channel: the actor must fill the form's department, checked in the same
+        transaction, so forged form ids meet the same rule as typed answers."""
+        if not actor.fills:
+            return AnswerRefused.NOT_STAFF
+        try:
+            return self._act(form_id, action, actor.user.id, expected_version, actor)
+        except NotFoundError:
+            return AnswerRefused.NO_CURRENT_FORM
+        except StaleVersionError as error:
+            return self._lost_race(error.current, actor.user.id)
 
     def _act(
-        self, form_id: int, action: Action, actor_user_id: int, expected_version: int | None
-    ) -> ActResult:
+        self,
+        form_id: int,
+        action: Action,
+        actor_user_id: int,
+        expected_version: int | None,
+        actor: Actor | None = None,
+    ) -> ActResult | AnswerRefused:
         with self.database.transaction() as session:
             forms = FormRepository(session)
             chats = ChatSessionRepository(session)
             form = forms.load(form_id)
+            if actor is not None and not actor.may_fill(form.department_id):
+                return AnswerRefused.NO_CURRENT_FORM
             chat = chats.get(actor_user_id)
             view = self._view(session, form)
             if expected_version is not None and form.version != expected_version:
@@ -236,6 +277,108 @@ class FilingService:
                 )
             chats.set(actor_user_id, form.id, form.version)
             return ActResult(outcome, self._render(form, view.definition, view.context))
+
+    # --- a typed answer: one call, one transaction --------------------------------------------
+
+    def answer(self, actor: Actor, text: str) -> ActResult | AnswerRefused:
+        """Answer the current step of the actor's current form with `text`.
+
+        One transaction: the chat session, the form, its round and department in one joined
+        query (plus the form's rows), the sibling directions' names and amounts in one narrow
+        query (table C only: a direction's name must be unique in its department), the engine,
+        the diff of the answer rows with their audit rows, the session's seen version. Access
+        is checked here, so every channel gets the same rule."""
+        if not actor.fills:
+            return AnswerRefused.NOT_STAFF
+        action = Action(ActionKind.ANSWER, text=text)
+        try:
+            with self.database.transaction() as session:
+                result = self._answer(session, actor, action)
+        except StaleVersionError as error:
+            return self._lost_race(error.current, actor.user.id)
+        if isinstance(result, tuple):  # committed: the next answer need not read the rows again
+            result, (form_id, version, created_at, encoded) = result
+            self._known_rows.remember(form_id, version, created_at, encoded)
+        return result
+
+    def _answer(
+        self, session: Session, actor: Actor, action: Action
+    ) -> tuple[ActResult, tuple[int, int, datetime, EncodedState]] | ActResult | AnswerRefused:
+        forms = FormRepository(session)
+        current = forms.current_of(actor.user.id, self._known_rows)
+        if current is None or not actor.may_fill(current.form.department_id):
+            return AnswerRefused.NO_CURRENT_FORM
+        form = current.form
+        definition = get_layout(current.layout).table(form.kind)
+        context = self._narrow_context(forms, current, definition)
+        view = self._render(form, definition, context)
+        chats = ChatSessionRepository(session)
+        stale = self._stale(session, form, current.seen_version, actor.user.id, view)
+        if stale is not None:
+            chats.move(actor.user.id, form.id, form.version)
+            return ActResult(stale, view)
+        engine = Engine(definition)
+        outcome = engine.handle(view.state, action, context)
+        encoded = current.loaded[1]
+        if outcome.changed:
+            version = forms.save(
+                form.id,
+                outcome.state,
+                expected_version=form.version,
+                actor_user_id=actor.user.id,
+                action=action.kind.value,
+                instance_key=definition.instance_field,
+                loaded=current.loaded,
+            )
+            encoded = codec.encode_state(outcome.state)  # exactly what `save` wrote
+            form = self._saved(form, definition, outcome, version, actor.user.id)
+        if outcome.changed or current.seen_version != form.version:
+            chats.move(actor.user.id, form.id, form.version)
+        result = ActResult(outcome, self._render(form, definition, context))
+        return result, (form.id, form.version, form.created_at, encoded)
+
+    def _narrow_context(
+        self, forms: FormRepository, current: CurrentForm, definition: FormDefinition
+    ) -> FilingContext:
+        """The context a typed answer needs. The sibling directions matter to an answer only at
+        a step whose value must be unique in the department (a direction's name); the submit
+        and review checks that compare directions run on the full load (`_view`)."""
+        form = current.form
+        directions: tuple[SiblingDirection, ...] = ()
+        step = Engine(definition).current_step(form.state)
+        if step.kind is StepKind.FIELD and definition.field(step.key).unique_in_department:
+            amount_key = get_layout(current.layout).table_c.amount_field
+            directions = tuple(
+                SiblingDirection(
+                    form_id=sibling.form_id,
+                    name=sibling.name,
+                    amount=_amount(sibling.amount),
+                )
+                for sibling in forms.siblings(form.department_id, form.round_id, amount_key)
+            )
+        return FilingContext(
+            year=current.year,
+            department_name=current.department_name,
+            directions=directions,
+            form_id=form.id,
+        )
+
+    @staticmethod
+    def _saved(
+        form: StoredForm, definition: FormDefinition, outcome: Outcome, version: int, by: int
+    ) -> StoredForm:
+        """What was just written, without reading it back."""
+        return replace(
+            form,
+            state=replace(outcome.state, version=version),
+            status=outcome.state.status,
+            version=version,
+            instance_name=_instance_name(definition, outcome.state) or None
+            if form.kind is TableKind.C
+            else form.instance_name,
+            updated_at=datetime.now(UTC),
+            updated_by=by,
+        )
 
     def _stale(
         self,

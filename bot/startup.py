@@ -34,6 +34,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
 )
+from telegram.request import BaseRequest
 
 from bot import messages
 from bot.handlers import register_handlers
@@ -180,6 +181,8 @@ def build_application(
     reminders: bool = True,
     renderer: Renderer | Literal["detect"] | None = "detect",
     inbox: bool = True,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
 ) -> BotApplication:
     """The bot on `database` (already migrated), talking to settings' Bot API base URL.
 
@@ -187,7 +190,9 @@ def build_application(
     for a caller that installs them itself (tests on a fake clock). `renderer` makes PDFs and
     pictures of the printed tables: by default LibreOffice when it is installed, else none
     (the bot then says so and offers the workbook only). `inbox=False` leaves out the durable
-    inbox (bot/inbox.py), only for measuring what it costs (bench/inbox.py)."""
+    inbox (bot/inbox.py), only for measuring what it costs (bench/inbox.py). `request` and
+    `get_updates_request` (PTB's `BaseRequest`; default PTB's HTTPX transport) carry the Bot API
+    calls, for tests and benchmarks that answer them in process instead of over HTTP."""
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN: not set (get one from @BotFather)")
     quiet_http_logs()
@@ -213,6 +218,10 @@ def build_application(
         queue = InboxQueue(durable)
         builder = builder.application_class(InboxApplication, kwargs={"inbox": durable})
         builder = builder.update_queue(queue)
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
     app: BotApplication = (
         builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)

@@ -39,6 +39,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x6A6978_69616F
 
 
+# Execution option of a connection whose transaction only reads (see Database.reading).
+READ_ONLY_OPTION = "jixiao_read_only"
+
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -209,7 +212,10 @@ def make_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (Database.reading) takes no write lock: WAL readers never
+        # wait for a writer, so the gate's lookups do not queue behind the answers.
+        reading = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -292,6 +298,24 @@ class Database:
         self._open.depth = depth + 1
         try:
             with self._sessions.begin() as session:
+                yield session
+        finally:
+            self._open.depth = depth
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction for reads that change nothing. On SQLite it begins deferred (no write
+        lock), so it neither waits for nor blocks the writers; nested in a thread's write
+        transaction it would still see only the last commit, so it is refused the same way."""
+        depth: int = getattr(self._open, "depth", 0)
+        if depth and self.backend == "sqlite":
+            raise NestedTransactionError(
+                "a SQLite transaction inside another one would not see the outer one's writes"
+            )
+        self._open.depth = depth + 1
+        try:
+            with self._sessions.begin() as session:
+                session.connection(execution_options={READ_ONLY_OPTION: True})
                 yield session
         finally:
             self._open.depth = depth

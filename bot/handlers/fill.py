@@ -21,6 +21,7 @@ from bot.keyboards import (
 )
 from bot.render import Line
 from bot.roles import Actor, DepartmentStatus
+from bot.service import AnswerRefused
 from dialogs.actions import Action, ActionKind
 from dialogs.definition import TableKind
 from dialogs.loader import get_layout
@@ -192,19 +193,13 @@ async def text_answer(update: Update, context: BotContext) -> None:
     """Free text answers the current step of the user's current form."""
     message = update.message
     assert message is not None and message.text is not None
-    actor = context.me
-    if not actor.fills:
+    result = await in_thread(context.deps.service.answer, context.me, message.text)
+    if result is AnswerRefused.NOT_STAFF:
         await say(update, context, [messages.NOT_STAFF])
-        return
-    service = context.deps.service
-    form_id = await in_thread(service.current_form_id, actor.user.id)
-    form = await in_thread(context.deps.directory.form, form_id) if form_id else None
-    if form is None or not actor.may_fill(form.department_id):
+    elif result is AnswerRefused.NO_CURRENT_FORM:
         await say(update, context, [messages.NO_CURRENT_FORM])
-        return
-    action = Action(ActionKind.ANSWER, text=message.text)
-    result = await in_thread(service.act, form.id, action, actor.user.id)
-    await show_result(update, context, result)
+    else:
+        await show_result(update, context, result)
 
 
 async def step_press(update: Update, context: BotContext) -> None:
@@ -239,16 +234,17 @@ async def jump_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, JumpPress)
-    if await fillable_form(update, context, press.form_id) is None:
-        return
     action = Action(ActionKind.JUMP, target=press.target)
     result = await in_thread(
-        context.deps.service.act,
+        context.deps.service.act_as,
+        context.me,
         press.form_id,
         action,
-        context.me.user.id,
         expected_version=press.version,
     )
+    if isinstance(result, AnswerRefused):
+        await say(update, context, [messages.NOT_ALLOWED])
+        return
     await drop_keyboard(query)
     await show_result(update, context, result)
 

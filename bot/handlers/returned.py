@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.render import Line
+from dialogs.filing import UNNAMED_DIRECTION
 from dialogs.state import FormStatus
 from storage.records import StoredForm
 
 RETURNED_TITLE = "↩️ 本表已被审核人退回修改"
 NO_COMMENT = "（审核人未写意见）"
 MAX_COMMENT = 300
-UNNAMED = "（未命名支出方向）"
 
 
 def _comment(form: StoredForm) -> str:
@@ -39,6 +39,6 @@ def menu_lines(forms: Sequence[tuple[str, StoredForm]]) -> list[Line]:
     lines: list[Line] = []
     for name, form in forms:
         if form.status is FormStatus.RETURNED:
-            shown = name or UNNAMED
+            shown = name or UNNAMED_DIRECTION
             lines.append(Line(f"↩️ 「{shown}」被退回修改，审核意见：{_comment(form)}"))
     return lines

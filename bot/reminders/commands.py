@@ -91,12 +91,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], *, group: i
 
 def _scope(actor: Actor) -> frozenset[int] | None:
     """Departments the actor follows (None: all)."""
-    if actor.sees_all:
-        return None
-    if actor.role is Role.STAFF:
-        department = actor.user.department_id
-        return frozenset() if department is None else frozenset({department})
-    return actor.overseen
+    return actor.scope
 
 
 def _is_reviewer(actor: Actor) -> bool:

@@ -31,6 +31,7 @@ from bot.reminders.report import round_report
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.texts import local_text, remaining_text, render, split_messages
 from bot.reminders.transport import ChatBlocked, DeliveryError, OutgoingMessage, Transport
+from bot.roles import Actor
 from storage.db import Database
 from storage.models import AuditRow
 from storage.records import Role, Round, User
@@ -111,9 +112,7 @@ class DigestSender:
 
     @staticmethod
     def _scope(users: UserRepository, reader: User) -> frozenset[int] | None:
-        if reader.role is Role.DISTRICT_SUPERVISOR:
-            return None
-        return users.overseen_department_ids(reader.id)
+        return Actor(reader, users.overseen_department_ids(reader.id)).scope
 
     @staticmethod
     def _claim(session: Session, round_: Round, day: date, reader: User, now: datetime) -> bool:

@@ -45,3 +45,14 @@ class ChatSessionRepository:
                 .values(form_id=form_id, seen_version=seen_version, updated_at=values["updated_at"])
                 .execution_options(synchronize_session=False)
             )
+
+    def move(
+        self, user_id: int, form_id: int, seen_version: int, *, now: datetime | None = None
+    ) -> None:
+        """Update a chat session known to exist (one statement, where `set` may need two)."""
+        self.session.execute(
+            update(ChatSessionRow)
+            .where(ChatSessionRow.user_id == user_id)
+            .values(form_id=form_id, seen_version=seen_version, updated_at=now_or(now))
+            .execution_options(synchronize_session=False)
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -12,7 +13,7 @@ from dialogs.definition import TableKind
 from dialogs.state import FormState, FormStatus
 from storage import codec
 from storage.codec import EncodedState
-from storage.models import FormRow, RoundRow
+from storage.models import AnswerRow, ChatSessionRow, DepartmentRow, FormRow, RoundRow
 from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError, StoredForm
 from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
 from storage.repos.audit import AuditChange, AuditRepository
@@ -31,6 +32,54 @@ def _instance_column(kind: TableKind, instance_name: str | None) -> str | None:
     if kind is TableKind.C:
         return instance_name or None
     raise ValueError(f"table {kind} is computed and never stored")
+
+
+@dataclass(frozen=True)
+class CurrentForm:
+    """A user's current form with what answering it needs, read in one joined query (plus the
+    form's rows): the form, its round's year and layout, its department's name, and the version
+    the user last saw."""
+
+    form: StoredForm
+    loaded: tuple[FormRow, EncodedState]  # what `save` would otherwise read again
+    seen_version: int
+    year: int
+    layout: str
+    department_name: str
+
+
+class RowsCache:
+    """The stored rows of forms at a known version, per process and per database (ids repeat
+    across databases). Keyed by the creation time as well: SQLite may reuse a deleted form's id.
+    Filled only after a commit (`remember`), so a rolled-back write is never served."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[int, datetime, EncodedState]] = {}
+
+    def get(self, row: FormRow) -> EncodedState | None:
+        found = self._rows.get(row.id)
+        if found is None or found[0] != row.version or found[1] != row.created_at:
+            return None
+        encoded = found[2]
+        return replace(encoded, cursor=row.cursor, status=row.status)
+
+    def remember(
+        self, form_id: int, version: int, created_at: datetime, encoded: EncodedState
+    ) -> None:
+        if len(self._rows) >= self.LIMIT:
+            self._rows.clear()
+        self._rows[form_id] = (version, created_at, encoded)
+
+
+@dataclass(frozen=True)
+class SiblingRow:
+    """A table C of the department, narrowly: its name and its stored amount answer."""
+
+    form_id: int
+    name: str
+    amount: codec.AnswerRecord | None
 
 
 class FormRepository:
@@ -68,6 +117,62 @@ class FormRepository:
 
     def list_for_round(self, round_id: int) -> list[StoredForm]:
         return self._load(FormRow.round_id == round_id)
+
+    def current_of(self, user_id: int, known: RowsCache | None = None) -> CurrentForm | None:
+        """The form the user's chat session points at, or None.
+
+        `known` holds stored rows this process read or wrote before; they are used when the
+        form is still at that version (every change of a form's rows bumps its version in the
+        same transaction, see `save`), so a user answering step after step costs one query."""
+        found = self.session.execute(
+            select(
+                FormRow,
+                ChatSessionRow.seen_version,
+                RoundRow.year,
+                RoundRow.layout,
+                DepartmentRow.name,
+            )
+            .join(ChatSessionRow, ChatSessionRow.form_id == FormRow.id)
+            .join(RoundRow, RoundRow.id == FormRow.round_id)
+            .join(DepartmentRow, DepartmentRow.id == FormRow.department_id)
+            .where(ChatSessionRow.user_id == user_id)
+            .execution_options(populate_existing=True)
+        ).first()
+        if found is None:
+            return None
+        row, seen, year, layout, department_name = found
+        encoded = known.get(row) if known is not None else None
+        if encoded is None:
+            encoded = FormRows(self.session).read([row])[row.id]
+        return CurrentForm(
+            self._stored(row, encoded), (row, encoded), seen, year, layout, department_name
+        )
+
+    def siblings(
+        self, department_id: int, round_id: int, amount_key: str | None
+    ) -> list[SiblingRow]:
+        """The department's tables C of the round: names and amounts only, in one query."""
+        amount = AnswerRow.key == (amount_key or "")
+        rows = self.session.execute(
+            select(FormRow.id, FormRow.instance_name, AnswerRow.type, AnswerRow.text)
+            .outerjoin(AnswerRow, (AnswerRow.form_id == FormRow.id) & amount)
+            .where(
+                FormRow.department_id == department_id,
+                FormRow.round_id == round_id,
+                FormRow.kind == TableKind.C.value,
+            )
+            .order_by(FormRow.id)
+        )
+        return [
+            SiblingRow(
+                form_id,
+                name or "",
+                None
+                if type_ is None
+                else codec.AnswerRecord(amount_key or "", codec.AnswerType(type_), text),
+            )
+            for form_id, name, type_, text in rows
+        ]
 
     def latest_earlier_round(self, department_id: int, year: int) -> int | None:
         """The round of the latest year before `year` in which the department has forms."""
@@ -207,6 +312,7 @@ class FormRepository:
         action: str,
         instance_key: str | None = None,
         now: datetime | None = None,
+        loaded: tuple[FormRow, EncodedState] | None = None,
     ) -> int:
         """Store `new_state` in the caller's transaction and return the new version.
 
@@ -215,9 +321,12 @@ class FormRepository:
         row per changed answer, group row or indicator row (and status). For a table C the
         column instance_name follows the answer under `instance_key`; a name another direction
         of the department already has raises AlreadyExistsError. `new_state.version` is ignored.
+
+        With `loaded` (the row and its stored rows, read in this transaction at
+        `expected_version`) nothing is read again: the version predicate of the UPDATE is the lock.
         """
         now = now_or(now)
-        row = self._check(form_id, expected_version)
+        row, old = loaded if loaded is not None else (self._check(form_id, expected_version), None)
         new = codec.encode_state(new_state)  # refuses unstorable values before any write
         columns: dict[str, object] = {"updated_at": now, "updated_by": actor_user_id}
         changes: list[AuditChange] = []
@@ -234,7 +343,7 @@ class FormRepository:
                 columns["instance_name"] = stored_name
         self._bump(form_id, expected_version, columns)
         rows = FormRows(self.session)
-        changes += rows.write(form_id, rows.read([row])[form_id], new)
+        changes += rows.write(form_id, old if old is not None else rows.read([row])[form_id], new)
         AuditRepository(self.session).append_many(
             action, changes, actor_user_id=actor_user_id, form_id=form_id, now=now
         )
