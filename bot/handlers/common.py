@@ -14,12 +14,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot import messages
 from bot.render import Line, html_messages
 from bot.roles import Actor, Directory
 from bot.service import FilingService
 from bot.settings import Settings
 from exports.render import Renderer
 from storage.db import Database
+from storage.records import Department, Round
 
 _LOGGER = logging.getLogger(__name__)
 DEPS_KEY = "jixiao"
@@ -123,3 +125,20 @@ async def drop_keyboard(query: CallbackQuery) -> None:
 
 def command_args(context: BotContext) -> list[str]:
     return list(context.args or [])
+
+
+async def round_and_scope(
+    update: Update, context: BotContext
+) -> tuple[Round, list[Department]] | None:
+    """The open round and the departments the actor may see, or None after saying why not
+    (no round, no department in scope): what /export, /preview and /tableb start from."""
+    directory = context.deps.directory
+    round_ = await in_thread(directory.current_round)
+    if round_ is None:
+        await say(update, context, [messages.NO_ROUND])
+        return None
+    departments = await in_thread(directory.departments, context.me)
+    if not departments:
+        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
+        return None
+    return round_, departments

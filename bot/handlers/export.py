@@ -17,7 +17,14 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot import messages
-from bot.handlers.common import BotContext, chat_id_of, drop_keyboard, in_thread, say
+from bot.handlers.common import (
+    BotContext,
+    chat_id_of,
+    drop_keyboard,
+    in_thread,
+    round_and_scope,
+    say,
+)
 from bot.handlers.printed import filing_key, no_pdf_note, send_department_pdf, send_round_pdf
 from bot.keyboards import ExportPress, button, decode, markup
 from bot.roles import Actor
@@ -106,16 +113,10 @@ async def send_round_export(
 
 
 async def export_command(update: Update, context: BotContext) -> None:
-    actor = context.me
-    directory = context.deps.directory
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
+    found = await round_and_scope(update, context)
+    if found is None:
         return
-    departments = await in_thread(directory.departments, actor)
-    if not departments:
-        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
-        return
+    round_, departments = found
     if len(departments) == 1:
         await send_export(update, context, departments[0].id, round_)
         return

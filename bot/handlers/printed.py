@@ -19,7 +19,14 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot import messages
-from bot.handlers.common import BotContext, chat_id_of, drop_keyboard, in_thread, say
+from bot.handlers.common import (
+    BotContext,
+    chat_id_of,
+    drop_keyboard,
+    in_thread,
+    round_and_scope,
+    say,
+)
 from bot.keyboards import PreviewPress, button, decode, markup
 from dialogs.filing import DepartmentFiling
 from exports import department_tables, department_workbook, table_workbook
@@ -134,15 +141,10 @@ async def send_round_pdf(
 
 
 async def preview_command(update: Update, context: BotContext) -> None:
-    directory = context.deps.directory
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
+    found = await round_and_scope(update, context)
+    if found is None:
         return
-    departments = await in_thread(directory.departments, context.me)
-    if not departments:
-        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
-        return
+    round_, departments = found
     if await _unavailable(update, context):
         return
     if len(departments) == 1:

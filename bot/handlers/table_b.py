@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import messages
-from bot.handlers.common import BotContext, command_args, in_thread, say
+from bot.handlers.common import BotContext, command_args, in_thread, round_and_scope, say
 from bot.render import Line
 from exports.text import table_b_lines
 
@@ -18,15 +17,10 @@ USAGE = "用法：/tableb 部门名称，例：/tableb {example}"
 
 
 async def table_b_command(update: Update, context: BotContext) -> None:
-    directory = context.deps.directory
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
+    found = await round_and_scope(update, context)
+    if found is None:
         return
-    departments = await in_thread(directory.departments, context.me)
-    if not departments:
-        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
-        return
+    round_, departments = found
     wanted = " ".join(command_args(context)).strip()
     if len(departments) == 1 and not wanted:
         department = departments[0]
