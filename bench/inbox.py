@@ -28,7 +28,7 @@ from typing import Any
 from telegram import Update
 
 from bench.inprocess import InProcessBotApi
-from bench.report import publish
+from bench.report import print_or_publish
 from bench.throughput import (
     Conversations,
     Input,
@@ -322,7 +322,9 @@ def run(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     args.argv = [arg for arg in argv if arg != "--no-publish"]
     lines = asyncio.run(main_async(args))
-    if args.no_publish:
-        print("\n".join(lines))
-        return
-    publish("inbox", "what the durable inbox costs an update", lines)
+    print_or_publish(
+        "inbox",
+        "what the durable inbox costs an update",
+        lines,
+        dry_run=args.no_publish,
+    )

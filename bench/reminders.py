@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bench.report import publish
+from bench.report import print_or_publish
 from bench.throughput import postgres_database, postgres_url, sqlite_database
 from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.settings import Settings
@@ -269,7 +269,9 @@ def run(argv: list[str]) -> None:
             return await send_all(database, label, args)
 
     lines = report(asyncio.run(main()))
-    if args.no_publish:
-        print("\n".join(lines))
-        return
-    publish("reminders", "due reminders through the rate limits, to the loopback fake", lines)
+    print_or_publish(
+        "reminders",
+        "due reminders through the rate limits, to the loopback fake",
+        lines,
+        dry_run=args.no_publish,
+    )

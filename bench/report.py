@@ -25,6 +25,14 @@ def machine() -> str:
     )
 
 
+def print_or_publish(name: str, title: str, lines: list[str], *, dry_run: bool) -> None:
+    """Print the figures, and unless `dry_run` (`--no-publish`) record them in BENCHMARKS.md."""
+    if dry_run:
+        print("\n".join(lines))
+        return
+    publish(name, title, lines)
+
+
 def publish(name: str, title: str, lines: list[str]) -> None:
     """Print the figures and replace this benchmark's section of BENCHMARKS.md."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

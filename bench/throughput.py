@@ -54,7 +54,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bench.inprocess import JSON, Call, InProcessBotApi
-from bench.report import publish
+from bench.report import print_or_publish
 from bot import messages
 from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.service import FilingService
@@ -956,7 +956,9 @@ def run(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     args.argv = [arg for arg in argv if arg != "--no-publish"]
     lines = asyncio.run(main_async(args))
-    if args.no_publish:
-        print("\n".join(lines))
-        return
-    publish("throughput", "N users filling table A at once, against a bare PTB echo bot", lines)
+    print_or_publish(
+        "throughput",
+        "N users filling table A at once, against a bare PTB echo bot",
+        lines,
+        dry_run=args.no_publish,
+    )

@@ -38,6 +38,7 @@ MAX_CALLBACK_BYTES = 64
 NAV_KINDS = frozenset({ActionKind.BACK, ActionKind.SKIP, ActionKind.REVIEW})
 PAUSE_LABEL = "⏸ 暂停"
 MENU_LABEL = "📂 其他表格"
+MAX_CHOICES = 90  # buttons of a choice list: Telegram allows 100 per keyboard
 
 
 class FormOp(StrEnum):

@@ -14,7 +14,7 @@ from telegram import Update
 
 from bot import messages
 from bot.handlers.common import BotContext, command_args, drop_keyboard, in_thread, say
-from bot.keyboards import InvitePress, RoundPress, button, decode, markup
+from bot.keyboards import MAX_CHOICES, InvitePress, RoundPress, button, decode, markup
 from bot.render import Line
 from bot.roles import INVITE_DAYS, Actor, RefusedText
 from dialogs.layout_choice import LayoutChoiceError, default_layout
@@ -22,7 +22,6 @@ from dialogs.loader import load_layouts
 from storage.records import AlreadyExistsError, Invite, Role
 
 _DATE = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*[-./月]?\s*(\d{1,2})\s*日?")
-MAX_CHOICES = 90
 USAGE_NEWDEPT = "用法：/newdept 部门名称，例：/newdept 中共株洲市石峰区委员会宣传部"
 USAGE_NEWROUND = "用法：/newround 年度 截止日期，例：/newround 2021 2021-03-31"
 

@@ -26,7 +26,7 @@ from bot.handlers.common import (
     say,
 )
 from bot.handlers.printed import filing_key, no_pdf_note, send_department_pdf, send_round_pdf
-from bot.keyboards import ExportPress, button, decode, markup
+from bot.keyboards import MAX_CHOICES, ExportPress, button, decode, markup
 from bot.roles import Actor
 from bot.service import FilingService
 from dialogs.filing import DepartmentFiling
@@ -37,7 +37,6 @@ from exports.names import consolidated_file_name, department_file_name
 from storage.records import Department, Round
 
 _LOGGER = logging.getLogger(__name__)
-MAX_CHOICES = 90  # Telegram allows 100 buttons per keyboard
 ALL_DEPARTMENTS = 0  # ExportPress(0): the consolidated workbook of the user's departments
 PROGRESS_EVERY = 10  # departments between two edits of the progress message
 

@@ -27,14 +27,13 @@ from bot.handlers.common import (
     round_and_scope,
     say,
 )
-from bot.keyboards import PreviewPress, button, decode, markup
+from bot.keyboards import MAX_CHOICES, PreviewPress, button, decode, markup
 from dialogs.filing import DepartmentFiling
 from exports import department_tables, department_workbook, table_workbook
 from exports.render import Renderer, RenderError, missing
 from storage.records import Round
 
 _LOGGER = logging.getLogger(__name__)
-MAX_CHOICES = 90  # Telegram allows 100 buttons per keyboard
 CHAT_ACTION_EVERY = 4.0  # seconds: Telegram shows a chat action for about 5 s
 
 
