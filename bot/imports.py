@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from bot.messages import Notice, Refused
+from bot.roles import Actor
 from bot.service import FilingService
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import FormDefinition, Layout, TableKind
@@ -21,8 +23,19 @@ from dialogs.engine import Engine
 from dialogs.filing import DepartmentFiling
 from dialogs.prompts import show_value
 from dialogs.state import FormState, FormStatus
-from storage.records import Role, StaleVersionError, StoredForm
-from storage.repos import FormRepository, PlannedForm, RoundRepository, UserRepository
+from exports.importer import MAX_FILE_BYTES, too_large_file
+from storage.records import Department, PendingKind, Role, Round, StaleVersionError, StoredForm
+from storage.repos import (
+    DepartmentRepository,
+    Expired,
+    FormRepository,
+    ImportWait,
+    PendingInputRepository,
+    PlannedForm,
+    RoundRepository,
+    UserRepository,
+)
+from storage.repos.pending import IMPORT_TTL
 
 MAX_CHANGES_SHOWN = 15
 
@@ -167,10 +180,84 @@ def reviewers_of(session: Session, department_id: int) -> str:
     return "，或".join(parts) if parts else "本部门的审核人或管理员"
 
 
+@dataclass(frozen=True)
+class ImportTarget:
+    """Where a workbook the actor sent goes: their department in the open round."""
+
+    round: Round
+    department: Department
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    """The actor's workbook waiting for their confirmation, with where it goes."""
+
+    wait: ImportWait
+    target: ImportTarget
+
+
 class ImportService:
     def __init__(self, filing: FilingService) -> None:
         self.filing = filing
         self.database = filing.database
+
+    # --- what a channel calls, the actor's rights checked in the call -----------------------
+
+    def receive(
+        self, actor: Actor, file_name: str, size: int | None
+    ) -> ImportTarget | Refused | Problem:
+        """A workbook the actor sends: refused unless they fill a department's forms in the
+        open round and it is an .xlsx within the size limit (checked before it is fetched).
+        Any import waiting for their confirmation is dropped, even when this one is refused
+        later: an older plan's button must not apply a file the user has since replaced."""
+        with self.database.transaction() as session:
+            found = FilingService.filling_scope(session, actor)
+            if isinstance(found, Refused):
+                return Refused(Notice.NOT_STAFF) if not actor.fills else found
+            if not file_name.lower().endswith(".xlsx"):
+                return Refused(Notice.IMPORT_NOT_XLSX)
+            if size is not None and size > MAX_FILE_BYTES:
+                return too_large_file(size)
+            PendingInputRepository(session).discard(actor.user.id, PendingKind.IMPORT)
+            return ImportTarget(*found)
+
+    def keep(self, actor: Actor, plan: ImportPlan, workbook: bytes) -> None:
+        """Hold the workbook and its plan's basis until the actor confirms (or it expires)."""
+        with self.database.transaction() as session:
+            PendingInputRepository(session).await_import_confirmation(
+                actor.user.id, plan.department_id, plan.round_id, plan.basis, workbook
+            )
+
+    def take(self, actor: Actor, *, to_apply: bool) -> PendingImport | Refused | Problem:
+        """The actor's waiting import, taken (a second press finds nothing): IMPORT_EXPIRED
+        after its time, NOTHING_PENDING without one, IMPORT_CANCELLED when not `to_apply`,
+        NOT_ALLOWED when it is no longer for a department the actor fills."""
+        with self.database.transaction() as session:
+            pending = PendingInputRepository(session).import_confirmation(actor.user.id, take=True)
+            if isinstance(pending, Expired):
+                minutes = str(int(IMPORT_TTL.total_seconds() // 60))
+                return Problem(Code.IMPORT_EXPIRED, {"minutes": minutes})
+            if pending is None:
+                return Refused(Notice.IMPORT_NOTHING_PENDING)
+            if not to_apply:
+                return Refused(Notice.IMPORT_CANCELLED)
+            if not actor.may_fill(pending.department_id):
+                return Refused(Notice.NOT_ALLOWED)
+            round_ = RoundRepository(session).get(pending.round_id)
+            department = DepartmentRepository(session).get(pending.department_id)
+            if round_ is None or department is None:
+                return Refused(Notice.NO_ROUND)
+            return PendingImport(pending, ImportTarget(round_, department))
+
+    def apply_as(
+        self, actor: Actor, pending: PendingImport, imported: DepartmentFiling
+    ) -> int | Refused:
+        """`apply` for the actor: only into a department they fill (checked again here, as
+        the actor may have been moved since the plan was shown)."""
+        wait = pending.wait
+        if not actor.may_fill(wait.department_id):
+            return Refused(Notice.NOT_ALLOWED)
+        return self.apply(wait.basis, wait.department_id, wait.round_id, imported, actor.user.id)
 
     def plan(self, department_id: int, round_id: int, imported: DepartmentFiling) -> ImportPlan:
         with self.database.transaction() as session:

@@ -267,9 +267,3 @@ def prompt_keyboard(
         [button(PAUSE_LABEL, MenuPress(MenuOp.PAUSE)), button(MENU_LABEL, MenuPress(MenuOp.MENU))]
     )
     return markup(rows)
-
-
-def pressed_button(prompt: Prompt, index: int) -> Button | None:
-    """The button an index names in the current prompt, or None (stale or forged)."""
-    offered = (*prompt.buttons, *prompt.row_buttons)
-    return offered[index] if 0 <= index < len(offered) else None

@@ -1,11 +1,19 @@
-"""Fixed Chinese texts of the Telegram channel (plain text: render.py escapes them).
+"""Fixed Chinese texts of the bot's channels (plain text: render.py escapes them), and the bot's
+catalogue of notices: the codes of what the bot says outside the engine (refusals, import and
+admin problems) with their Chinese messages, the bot's counterpart of dialogs/catalogue.py.
 
+Services return a `Refused(Notice…)`, handlers send `refusal.message`; tests assert the code.
 Texts that depend on data (a department, a form) are built in the handlers from these pieces.
 """
 
 from __future__ import annotations
 
-from storage.records import Role
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from storage.records import RedeemFailure, Role
 
 ROLE_LABELS: dict[Role, str] = {
     Role.ADMIN: "管理员",
@@ -80,27 +88,10 @@ HELP_ADMIN = (
 GROUP_REDIRECT = "为保护填报信息，请在与我的私聊中使用：{link}"
 ERROR_TEXT = "出错了，你的已保存答案不受影响，请重试或发送 /fill 继续。"
 PAUSED = "⏸ 已暂停。所有已确认的答案都已保存，发送 /fill 即可从原处继续。"
-STALE_BUTTON = "这个按钮已过期（表格已有新的变化），以下是当前步骤："
-NOT_ALLOWED = "你没有权限进行这个操作。"
-NO_ROUND = "目前没有开放的填报轮次，请联系管理员。"
-NOT_STAFF = "填报由各部门的填报人员完成。你可以用 /status 查看进度、/export 导出表格。"
-NO_DEPARTMENT = "你的账号还没有绑定部门，请联系管理员。"
-NO_CURRENT_FORM = "还没有正在填写的表格。发送 /fill 选择要填写的表格。"
-TEXT_NOT_EXPECTED = "这一步请点按钮选择。"
-SEND_TEXT_ONLY = "请发送文字答案，或点按钮。"
-NO_DEPARTMENTS_IN_SCOPE = "你的范围内还没有部门。"
-
-REDEEM_FAILURES = {
-    "not_found": "邀请码无效，请核对后重试，或向审核人索取新的邀请码。",
-    "already_used": "这个邀请码已经被使用过了，每个邀请码只能使用一次。请索取新的邀请码。",
-    "expired": "这个邀请码已过期，请向审核人或管理员索取新的邀请码。",
-}
-ADMIN_CANNOT_JOIN = "你是管理员，无需使用邀请码。"
 
 # --- printed tables: PDF and pictures (LibreOffice) ---
 PREVIEW_CHOOSE_DEPARTMENT = "请选择要预览的部门："
 PREVIEW_CHOOSE_TABLE = "{department} · 请选择要预览的表格（按打印效果显示为图片）："
-PREVIEW_GONE = "这张表已不存在（支出方向可能已被删除），请重新发送 /preview。"
 PRINT_UNAVAILABLE = (
     "暂时无法生成 PDF 和图片预览：服务器{reason}。"
     "Excel 工作簿不受影响，可用 /export 获取。"
@@ -120,11 +111,9 @@ CARRY_OVER_HINT = (
 CARRY_OVER_DONE = "✓ 已从{year}年的填报复制 {count} 张表（均为草稿，可逐项修改）。"
 CARRY_OVER_ASKED = "需要重新填写或补充：{labels}。"
 CARRY_OVER_YEAR_NOTE = "复制的文字里仍写着{year}年的地方，预览（/review）时会列出，可一键更新。"
-CARRY_OVER_REFUSED = "本轮已经开始填写，不能再从上年的填报复制。"
 OLD_YEAR_TITLE = "⚠ 以下内容仍写着{from_year}年（复制自上年）："
 OLD_YEAR_BUTTON = "🔄 全部更新为{to_year}年"
 OLD_YEAR_UPDATED = "✓ 已把{from_year}年更新为{to_year}年。"
-OLD_YEAR_STALE = "表格已有新的变化，未做修改。请重新预览后再试。"
 CHANGES_TITLE = "与{from_year}年相比的变化："
 NO_CHANGES = "与{from_year}年相比：尚未修改。"
 # --- safety branch: one message per failed update, and floods ---
@@ -140,3 +129,120 @@ FLOOD_NOTICE = (
     "⏳ 你发送得太快了，正在按顺序处理前面的消息，之后发来的消息已忽略。"
     "请等收到回复后再继续；已确认的答案都已保存。"
 )
+
+
+# --- the catalogue of notices -------------------------------------------------------------------
+
+
+class Notice(StrEnum):
+    # --- who may do what -------------------------------------------------------------------
+    NOT_ALLOWED = "not_allowed"
+    NOT_STAFF = "not_staff"
+    NO_DEPARTMENT = "no_department"
+    NO_DEPARTMENTS_IN_SCOPE = "no_departments_in_scope"
+    ADMIN_CANNOT_JOIN = "admin_cannot_join"
+    INVITE_NOT_FOUND = "invite_not_found"
+    INVITE_ALREADY_USED = "invite_already_used"
+    INVITE_EXPIRED = "invite_expired"
+    # --- filing ----------------------------------------------------------------------------
+    NO_ROUND = "no_round"
+    NO_CURRENT_FORM = "no_current_form"
+    STALE_BUTTON = "stale_button"
+    MENU_CHANGED = "menu_changed"
+    CARRY_OVER_REFUSED = "carry_over_refused"
+    OLD_YEAR_STALE = "old_year_stale"
+    PREVIEW_GONE = "preview_gone"
+    TEXT_NOT_EXPECTED = "text_not_expected"
+    SEND_TEXT_ONLY = "send_text_only"
+    UNKNOWN_BUTTON = "unknown_button"
+    # --- importing a workbook ----------------------------------------------------------------
+    IMPORT_NOT_XLSX = "import_not_xlsx"
+    IMPORT_NOTHING_PENDING = "import_nothing_pending"
+    IMPORT_CANCELLED = "import_cancelled"
+    IMPORT_NO_CHANGES = "import_no_changes"
+    # --- admin -------------------------------------------------------------------------------
+    DEPARTMENT_EXISTS = "department_exists"
+    DEPARTMENT_NAME_LENGTH = "department_name_length"
+    NO_DEPARTMENTS_YET = "no_departments_yet"
+
+
+NOTICES: Mapping[Notice, str] = {
+    Notice.NOT_ALLOWED: "你没有权限进行这个操作。",
+    Notice.NOT_STAFF: "填报由各部门的填报人员完成。你可以用 /status 查看进度、/export 导出表格。",
+    Notice.NO_DEPARTMENT: "你的账号还没有绑定部门，请联系管理员。",
+    Notice.NO_DEPARTMENTS_IN_SCOPE: "你的范围内还没有部门。",
+    Notice.ADMIN_CANNOT_JOIN: "你是管理员，无需使用邀请码。",
+    Notice.INVITE_NOT_FOUND: "邀请码无效，请核对后重试，或向审核人索取新的邀请码。",
+    Notice.INVITE_ALREADY_USED: (
+        "这个邀请码已经被使用过了，每个邀请码只能使用一次。请索取新的邀请码。"
+    ),
+    Notice.INVITE_EXPIRED: "这个邀请码已过期，请向审核人或管理员索取新的邀请码。",
+    Notice.NO_ROUND: "目前没有开放的填报轮次，请联系管理员。",
+    Notice.NO_CURRENT_FORM: "还没有正在填写的表格。发送 /fill 选择要填写的表格。",
+    Notice.STALE_BUTTON: "这个按钮已过期（表格已有新的变化），以下是当前步骤：",
+    Notice.MENU_CHANGED: "表格列表已更新，请重新选择。",
+    Notice.CARRY_OVER_REFUSED: "本轮已经开始填写，不能再从上年的填报复制。",
+    Notice.OLD_YEAR_STALE: "表格已有新的变化，未做修改。请重新预览后再试。",
+    Notice.PREVIEW_GONE: "这张表已不存在（支出方向可能已被删除），请重新发送 /preview。",
+    Notice.TEXT_NOT_EXPECTED: "这一步请点按钮选择。",
+    Notice.SEND_TEXT_ONLY: "请发送文字答案，或点按钮。",
+    Notice.UNKNOWN_BUTTON: "这个按钮已失效。发送 /fill 继续填报，或 /help 查看说明。",
+    Notice.IMPORT_NOT_XLSX: "请发送 .xlsx 格式的绩效目标表（可先用 /export 导出模板）。",
+    Notice.IMPORT_NOTHING_PENDING: "没有待确认的导入（可能已处理或已过期），请重新发送文件。",
+    Notice.IMPORT_CANCELLED: "已取消导入，未做任何修改。",
+    Notice.IMPORT_NO_CHANGES: "没有需要导入的变化。",
+    Notice.DEPARTMENT_EXISTS: "部门“{name}”已存在。",
+    Notice.DEPARTMENT_NAME_LENGTH: "部门名称应为 1 到 50 个字。",
+    Notice.NO_DEPARTMENTS_YET: "还没有部门。管理员可用 /newdept 新建。",
+}
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A typed refusal a service returns instead of a result: the channel says `message`."""
+
+    code: Notice
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = _placeholders(NOTICES[self.code]) - set(self.params)
+        if missing:
+            raise ValueError(f"notice {self.code} lacks parameters {sorted(missing)}")
+
+    @property
+    def message(self) -> str:
+        return NOTICES[self.code].format(**self.params)
+
+
+def text(code: Notice, **params: str) -> str:
+    """The Chinese message of a notice (what a handler sends when it refuses on its own)."""
+    return Refused(code, params).message
+
+
+def _check_notices() -> None:
+    missing = set(Notice) - set(NOTICES)
+    if missing:
+        raise RuntimeError(f"the notices lack messages for {sorted(missing)}")
+
+
+_check_notices()
+
+REDEEM_REFUSALS: Mapping[RedeemFailure, Notice] = {
+    RedeemFailure.NOT_FOUND: Notice.INVITE_NOT_FOUND,
+    RedeemFailure.ALREADY_USED: Notice.INVITE_ALREADY_USED,
+    RedeemFailure.EXPIRED: Notice.INVITE_EXPIRED,
+}
+
+# The messages by their former names, for modules not yet moved to codes (bot/reminders,
+# /status): derived from the catalogue, so there is still one text for each.
+NOT_ALLOWED = NOTICES[Notice.NOT_ALLOWED]
+NOT_STAFF = NOTICES[Notice.NOT_STAFF]
+NO_DEPARTMENT = NOTICES[Notice.NO_DEPARTMENT]
+NO_CURRENT_FORM = NOTICES[Notice.NO_CURRENT_FORM]
+NO_ROUND = NOTICES[Notice.NO_ROUND]
+NO_DEPARTMENTS_IN_SCOPE = NOTICES[Notice.NO_DEPARTMENTS_IN_SCOPE]
+STALE_BUTTON = NOTICES[Notice.STALE_BUTTON]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.messages import REDEEM_REFUSALS, Notice, Refused
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import TableKind
 from dialogs.engine import Engine
@@ -22,7 +23,16 @@ from dialogs.loader import get_layout, load_layouts
 from dialogs.parsing.text import has_invisible_characters
 from dialogs.state import FormStatus
 from storage.db import Database
-from storage.records import Department, Invite, RedeemFailure, Role, Round, StoredForm, User
+from storage.records import (
+    AlreadyExistsError,
+    Department,
+    Invite,
+    RedeemFailure,
+    Role,
+    Round,
+    StoredForm,
+    User,
+)
 from storage.repos import (
     DepartmentRepository,
     FormRepository,
@@ -129,6 +139,14 @@ def check_typed_text(text: str, field: str, example: str) -> None:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The open round and the departments of it an actor may see."""
+
+    round: Round
+    departments: tuple[Department, ...]
+
+
+@dataclass(frozen=True)
 class FormLine:
     form_id: int
     kind: TableKind
@@ -211,9 +229,11 @@ class Directory:
                 found = users.upsert(telegram_id, display_name)
             return Actor(found, users.overseen_department_ids(found.id))
 
-    def redeem(self, telegram_id: int, display_name: str, code: str) -> Actor | RedeemFailure:
+    def redeem(self, telegram_id: int, display_name: str, code: str) -> Actor | Refused:
         """Use an invite and apply its role and department in the same transaction; a failed
-        code leaves no trace (a stranger stays unknown)."""
+        code leaves no trace (a stranger stays unknown). Admins come from the settings only."""
+        if telegram_id in self.admin_ids:
+            return Refused(Notice.ADMIN_CANNOT_JOIN)
         try:
             with self.database.transaction() as session:
                 users = UserRepository(session)
@@ -224,7 +244,7 @@ class Directory:
                 user = self._apply(users, user, invite)
                 return Actor(user, users.overseen_department_ids(user.id))
         except _Rollback as rollback:
-            return rollback.failure
+            return Refused(REDEEM_REFUSALS[rollback.failure])
 
     @staticmethod
     def _apply(users: UserRepository, user: User, invite: Invite) -> User:
@@ -261,13 +281,55 @@ class Directory:
         with self.database.transaction() as session:
             return DepartmentRepository(session).get(department_id)
 
-    def create_department(self, actor: Actor, name: str) -> Department:
-        """Raises PermissionError, ValueError (bad name) or AlreadyExistsError."""
+    def create_department(self, actor: Actor, name: str) -> Department | Refused | Problem:
+        """A new department (admins only); a refusal for a taken or badly sized name, a
+        problem for characters a workbook cannot hold."""
         if not actor.is_admin:
-            raise PermissionError("only admins create departments")
-        check_typed_text(name, "部门名称", "区财政局")
-        with self.database.transaction() as session:
-            return DepartmentRepository(session).create(name)
+            return Refused(Notice.NOT_ALLOWED)
+        try:
+            check_typed_text(name, "部门名称", "区财政局")
+            with self.database.transaction() as session:
+                return DepartmentRepository(session).create(name)
+        except RefusedText as refused:
+            return refused.problem
+        except AlreadyExistsError:
+            return Refused(Notice.DEPARTMENT_EXISTS, {"name": name})
+        except ValueError:
+            return Refused(Notice.DEPARTMENT_NAME_LENGTH)
+
+    def scope(
+        self, actor: Actor, department_id: int | None = None, *, whole_round: bool = False
+    ) -> Scope | Refused:
+        """The open round and the departments the actor may see (`Actor.scope`): all of them,
+        only `department_id` (NOT_ALLOWED unless visible), or, with `whole_round`, all of them
+        for a reviewer (the round's consolidated workbook is not for staff)."""
+        if whole_round and actor.fills:
+            return Refused(Notice.NOT_ALLOWED)
+        with self.database.reading() as session:
+            departments = visible_departments(session, actor)
+            if department_id is not None:
+                # A named department first: a forged id learns nothing, not even the round.
+                departments = [d for d in departments if d.id == department_id]
+                if not departments:
+                    return Refused(Notice.NOT_ALLOWED)
+            round_ = RoundRepository(session).latest_open()
+        if round_ is None:
+            return Refused(Notice.NO_ROUND)
+        if not departments:
+            empty = Notice.NOT_ALLOWED if whole_round else Notice.NO_DEPARTMENTS_IN_SCOPE
+            return Refused(empty)
+        return Scope(round_, tuple(departments))
+
+    def overview(self, actor: Actor) -> tuple[list[Department], list[Round]] | Refused:
+        """/admin: every department and the open rounds (admins only)."""
+        if not actor.is_admin:
+            return Refused(Notice.NOT_ALLOWED)
+        with self.database.reading() as session:
+            return visible_departments(session, actor), RoundRepository(session).list_open()
+
+    def round_layouts(self, actor: Actor) -> list[str] | Refused:
+        """The layouts a new round may use, for those who open rounds (admins)."""
+        return sorted(load_layouts()) if actor.is_admin else Refused(Notice.NOT_ALLOWED)
 
     def current_round(self) -> Round | None:
         with self.database.transaction() as session:
@@ -277,13 +339,15 @@ class Directory:
         with self.database.transaction() as session:
             return RoundRepository(session).list_open()
 
-    def create_round(self, actor: Actor, year: int, deadline: datetime, layout: str) -> Round:
+    def create_round(
+        self, actor: Actor, year: int, deadline: datetime, layout: str
+    ) -> Round | Refused:
         """A new round, or the open one of that year and layout (a repeated press is no-op).
 
         Raises LayoutChoiceError for an unknown layout or one that disagrees with the year's
         open round (see RoundRepository.open_round)."""
         if not actor.is_admin:
-            raise PermissionError("only admins create rounds")
+            return Refused(Notice.NOT_ALLOWED)
         example = f"/newround {year} {deadline:%Y-%m-%d}，再选择 {{layout}} 版表样"
         with self.database.transaction() as session:
             return RoundRepository(session).open_round(
@@ -295,13 +359,29 @@ class Directory:
                 example=example,
             )
 
-    def create_invite(self, actor: Actor, role: Role, department_id: int | None) -> Invite:
+    def invitable_roles(self, actor: Actor) -> tuple[Role, ...] | Refused:
+        """The roles the actor may invite (NOT_ALLOWED: none)."""
+        return actor.invitable_roles() or Refused(Notice.NOT_ALLOWED)
+
+    def invite_departments(self, actor: Actor, role: Role) -> list[Department] | Refused:
+        """The departments the actor may invite `role` to."""
+        if role not in actor.invitable_roles():
+            return Refused(Notice.NOT_ALLOWED)
+        with self.database.reading() as session:
+            departments = [
+                d for d in visible_departments(session, actor) if actor.may_invite(role, d.id)
+            ]
+        return departments or Refused(Notice.NO_DEPARTMENTS_YET)
+
+    def create_invite(
+        self, actor: Actor, role: Role, department_id: int | None
+    ) -> Invite | Refused:
         if not actor.may_invite(role, department_id):
-            raise PermissionError(f"{actor.role} may not invite {role}")
+            return Refused(Notice.NOT_ALLOWED)
         with self.database.transaction() as session:
             departments = DepartmentRepository(session)
             if department_id is not None and departments.get(department_id) is None:
-                raise PermissionError("no such department")
+                return Refused(Notice.NOT_ALLOWED)
             expires = _utcnow() + timedelta(days=INVITE_DAYS)
             return InviteRepository(session).create(role, department_id, actor.user.id, expires)
 

@@ -14,12 +14,21 @@ from enum import Enum
 
 from sqlalchemy.orm import Session
 
+from bot.messages import Notice, Refused
 from bot.roles import Actor
-from dialogs.actions import Action, ActionKind, FilingContext, Outcome, Prompt, SiblingDirection
+from dialogs.actions import (
+    Action,
+    ActionKind,
+    Button,
+    FilingContext,
+    Outcome,
+    Prompt,
+    SiblingDirection,
+)
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import FormDefinition, Layout, TableKind
 from dialogs.engine import Engine
-from dialogs.filing import DepartmentFiling, FiledForm
+from dialogs.filing import UNNAMED_DIRECTION, DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.review import Review, build_review
 from dialogs.state import FormState, FormStatus
@@ -27,7 +36,14 @@ from dialogs.steps import StepKind
 from storage import codec
 from storage.codec import SKIPPED_TEXT, EncodedState
 from storage.db import Database
-from storage.records import Department, NotFoundError, Round, StaleVersionError, StoredForm
+from storage.records import (
+    Department,
+    NotFoundError,
+    Role,
+    Round,
+    StaleVersionError,
+    StoredForm,
+)
 from storage.repos import (
     AuditRepository,
     ChatSessionRepository,
@@ -64,6 +80,59 @@ class AnswerRefused(Enum):
 
     NOT_STAFF = "not_staff"  # only staff of a department fill forms
     NO_CURRENT_FORM = "no_current_form"  # none open, or not one of the actor's department
+
+    @property
+    def refused(self) -> Refused:
+        """The same refusal in the bot's catalogue of notices."""
+        return Refused(Notice(self.value))
+
+
+@dataclass(frozen=True)
+class MenuLine:
+    """One form of the table menu with its progress."""
+
+    form: StoredForm
+    name: str
+    sections_done: int
+    section_count: int
+
+
+@dataclass(frozen=True)
+class TableMenu:
+    """What the actor may fill in the open round: their department's table A and directions."""
+
+    round: Round
+    department: Department
+    table_a: MenuLine | None
+    directions: tuple[MenuLine, ...]
+
+    @property
+    def lines(self) -> tuple[MenuLine, ...]:
+        return ((self.table_a,) if self.table_a else ()) + self.directions
+
+
+@dataclass(frozen=True)
+class FormReview:
+    """A form's review as an actor sees it: they may submit it only if they fill it."""
+
+    review: Review
+    view: FormView
+    may_submit: bool
+
+
+def pressed_button(prompt: Prompt, index: int) -> Button | None:
+    """The button an index names in the current prompt, or None (stale or forged)."""
+    offered = (*prompt.buttons, *prompt.row_buttons)
+    return offered[index] if 0 <= index < len(offered) else None
+
+
+def menu_line(layout: Layout, form: StoredForm) -> MenuLine:
+    engine = Engine(layout.table(form.kind))
+    done, total = engine.sections_done(engine.resume(form.state))
+    name = layout.table(form.kind).name
+    if form.kind is TableKind.C:
+        name = form.instance_name or UNNAMED_DIRECTION
+    return MenuLine(form, name, done, total)
 
 
 def _audit_label(definition: FormDefinition, field_key: str) -> str:
@@ -492,3 +561,177 @@ class FilingService:
         with self.database.transaction() as session:
             departments = DepartmentRepository(session).list_all()
             return [self._filing(session, d.id, round_id) for d in departments]
+
+    # --- what a channel calls: the actor's rights checked in the call's own transaction ------
+
+    @staticmethod
+    def filling_scope(
+        session: Session, actor: Actor, round_id: int | None = None
+    ) -> tuple[Round, Department] | Refused:
+        """The open round (or the round `round_id`: the terminal's chosen year) and the
+        actor's department, if the actor fills forms."""
+        if not actor.fills or actor.user.department_id is None:
+            return Refused(Notice.NO_DEPARTMENT if actor.role is Role.STAFF else Notice.NOT_STAFF)
+        rounds = RoundRepository(session)
+        round_ = rounds.latest_open() if round_id is None else rounds.get(round_id)
+        department = DepartmentRepository(session).get(actor.user.department_id)
+        if round_ is None:
+            return Refused(Notice.NO_ROUND)
+        if department is None:
+            return Refused(Notice.NO_DEPARTMENT)
+        return round_, department
+
+    def _menu(self, session: Session, round_: Round, department: Department) -> TableMenu:
+        layout = self.layout_of(round_)
+        forms = FormRepository(session).list_for_department(department.id, round_.id)
+        lines = [menu_line(layout, form) for form in forms]
+        return TableMenu(
+            round=round_,
+            department=department,
+            table_a=next((line for line in lines if line.form.kind is TableKind.A), None),
+            directions=tuple(line for line in lines if line.form.kind is TableKind.C),
+        )
+
+    def menu(self, actor: Actor, round_id: int | None = None) -> TableMenu | Refused:
+        """The actor's table menu (their department in the open round)."""
+        with self.database.reading() as session:
+            found = self.filling_scope(session, actor, round_id)
+            return found if isinstance(found, Refused) else self._menu(session, *found)
+
+    def resume(self, actor: Actor) -> FormView | TableMenu | Refused:
+        """/fill: the actor's form in progress, opened at its step (still theirs, in the open
+        round and editable), else their table menu."""
+        with self.database.transaction() as session:
+            found = self.filling_scope(session, actor)
+            if isinstance(found, Refused):
+                return found
+            round_, department = found
+            chat = ChatSessionRepository(session).get(actor.user.id)
+            form = FormRepository(session).get(chat.form_id) if chat and chat.form_id else None
+            if (
+                form is not None
+                and form.round_id == round_.id
+                and actor.may_fill(form.department_id)
+                and form.status.editable
+            ):
+                ChatSessionRepository(session).set(actor.user.id, form.id, form.version)
+                return self._view(session, form)
+            return self._menu(session, round_, department)
+
+    def open_own_table_a(self, actor: Actor, round_id: int | None = None) -> FormView | Refused:
+        """The actor's department's table A in the open round (created when missing)."""
+        with self.database.transaction() as session:
+            found = self.filling_scope(session, actor, round_id)
+            if isinstance(found, Refused):
+                return found
+            round_, department = found
+            form = FormRepository(session).get_or_create(
+                department.id, round_.id, TableKind.A, actor_user_id=actor.user.id
+            )
+            ChatSessionRepository(session).set(actor.user.id, form.id, form.version)
+            return self._view(session, form)
+
+    def add_direction(
+        self, actor: Actor, seen: int, round_id: int | None = None
+    ) -> FormView | Refused:
+        """A new direction, only while the department has the `seen` directions the actor's
+        menu showed (an old menu or a second tap creates nothing: MENU_CHANGED)."""
+        with self.database.transaction() as session:
+            found = self.filling_scope(session, actor, round_id)
+            if isinstance(found, Refused):
+                return found
+            round_, department = found
+            forms = FormRepository(session)
+            existing = forms.list_for_department(department.id, round_.id)
+            if sum(1 for f in existing if f.kind is TableKind.C) != seen:
+                return Refused(Notice.MENU_CHANGED)
+            form = forms.create(department.id, round_.id, TableKind.C, actor_user_id=actor.user.id)
+            ChatSessionRepository(session).set(actor.user.id, form.id, form.version)
+            return self._view(session, form)
+
+    def open_as(self, actor: Actor, form_id: int) -> FormView | Refused:
+        """Open a form of the actor's own department (forged ids of others: NOT_ALLOWED)."""
+        if not actor.fills:
+            return Refused(Notice.NOT_STAFF)
+        with self.database.transaction() as session:
+            form = FormRepository(session).get(form_id)
+            if form is None or not actor.may_fill(form.department_id):
+                return Refused(Notice.NOT_ALLOWED)
+            ChatSessionRepository(session).set(actor.user.id, form.id, form.version)
+            return self._view(session, form)
+
+    def _review(self, session: Session, actor: Actor, form: StoredForm) -> FormReview:
+        view = self._view(session, form)
+        review = build_review(view.definition, form.state, view.context)
+        return FormReview(review, view, may_submit=actor.may_fill(form.department_id))
+
+    def review_as(self, actor: Actor, form_id: int) -> FormReview | Refused:
+        """A form's review for anyone who may see its department."""
+        with self.database.reading() as session:
+            form = FormRepository(session).get(form_id)
+            if form is None or not actor.may_view(form.department_id):
+                return Refused(Notice.NOT_ALLOWED)
+            return self._review(session, actor, form)
+
+    def _current(self, session: Session, actor: Actor) -> StoredForm | Refused:
+        if not actor.fills:
+            return Refused(Notice.NOT_STAFF)
+        chat = ChatSessionRepository(session).get(actor.user.id)
+        form = FormRepository(session).get(chat.form_id) if chat and chat.form_id else None
+        if form is None or not actor.may_fill(form.department_id):
+            return Refused(Notice.NO_CURRENT_FORM)
+        return form
+
+    def current_review(self, actor: Actor) -> FormReview | Refused:
+        """/review: the review of the form the actor is filling."""
+        with self.database.reading() as session:
+            form = self._current(session, actor)
+            return form if isinstance(form, Refused) else self._review(session, actor, form)
+
+    def submit(
+        self,
+        actor: Actor,
+        form_id: int | None = None,
+        *,
+        expected_version: int | None = None,
+        confirmed: bool = False,
+    ) -> ActResult | Refused:
+        """Submit a form of the actor's department (None: the one they are filling, as /submit
+        does); `confirmed` after the warnings were shown."""
+        if form_id is None:
+            with self.database.reading() as session:
+                current = self._current(session, actor)
+            if isinstance(current, Refused):
+                return current
+            form_id = current.id
+        action = Action(ActionKind.SUBMIT, target="confirmed" if confirmed else "")
+        result = self.act_as(actor, form_id, action, expected_version=expected_version)
+        return Refused(Notice.NOT_ALLOWED) if isinstance(result, AnswerRefused) else result
+
+    def press(
+        self, actor: Actor, form_id: int, version: int, index: int
+    ) -> ActResult | FormReview | Refused:
+        """Button `index` of a form's prompt as it was at `version`: re-derived from the stored
+        form, applied only if the form is still at that version (else a stale result)."""
+        if not actor.fills:
+            return Refused(Notice.NOT_ALLOWED)
+        with self.database.reading() as session:
+            form = FormRepository(session).get(form_id)
+            if form is None or not actor.may_fill(form.department_id):
+                return Refused(Notice.NOT_ALLOWED)
+            view = self._view(session, form)
+            chosen = pressed_button(view.prompt, index) if form.version == version else None
+            if chosen is None:
+                unchanged = Outcome(state=form.state, accepted=False, changed=False)
+                return ActResult(unchanged, view, stale=True)
+            if chosen.action.kind is ActionKind.REVIEW:
+                return self._review(session, actor, form)
+        result = self.act_as(actor, form_id, chosen.action, expected_version=version)
+        return Refused(Notice.NOT_ALLOWED) if isinstance(result, AnswerRefused) else result
+
+    def jump(self, actor: Actor, form_id: int, version: int, target: str) -> ActResult | Refused:
+        """A fix or section button: go to the step to correct (the engine refuses targets that
+        cannot be reached)."""
+        action = Action(ActionKind.JUMP, target=target)
+        result = self.act_as(actor, form_id, action, expected_version=version)
+        return Refused(Notice.NOT_ALLOWED) if isinstance(result, AnswerRefused) else result

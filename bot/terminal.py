@@ -17,11 +17,11 @@ from typing import TextIO
 
 from bot import messages
 from bot.carryover import CarryOverService, review_lines
-from bot.service import FilingService, FormView
+from bot.messages import Notice, Refused
+from bot.roles import Actor
+from bot.service import AnswerRefused, FilingService, FormView
 from bot.settings import Settings
 from dialogs.actions import Action, ActionKind, Button, Prompt
-from dialogs.definition import TableKind
-from dialogs.filing import UNNAMED_DIRECTION
 from dialogs.layout_choice import LayoutChoiceError
 from dialogs.loader import DefinitionError, get_layout, load_layouts
 from exports.text import table_b_lines
@@ -85,6 +85,8 @@ class Terminal:
     ) -> None:
         self.service = service
         self.user = user
+        # Every call goes through the service with this actor: the same checks as Telegram.
+        self.actor = Actor(user)
         self.department = department
         self.round = round_
         self.read = read
@@ -103,34 +105,38 @@ class Terminal:
     # --- menu ------------------------------------------------------------------------------
 
     def menu(self) -> FormView | None:
-        forms = self.service.forms_of(self.department.id, self.round.id)
+        menu = self.service.menu(self.actor, self.round.id)
+        if isinstance(menu, Refused):
+            self.say(menu.message)
+            raise Pause
         layout = get_layout(self.round.layout)
-        options: list[tuple[str, Callable[[], FormView | None]]] = []
-        table_a = next((f for f in forms if f.kind is TableKind.A), None)
-        status = f"（{table_a.status.label}）" if table_a else "（未开始）"
+        options: list[tuple[str, Callable[[], FormView | Refused | None]]] = []
+        table_a = menu.table_a
+        status = f"（{table_a.form.status.label}）" if table_a else "（未开始）"
         options.append(
             (
                 f"{layout.table_a.name}{status}",
-                lambda: self.service.open_table_a(self.department.id, self.round.id, self.user.id),
+                partial(self.service.open_own_table_a, self.actor, self.round.id),
             )
         )
-        for form in (f for f in forms if f.kind is TableKind.C):
-            name = form.instance_name or UNNAMED_DIRECTION
+        for line in menu.directions:
             options.append(
                 (
-                    f"{layout.table_c.name}：{name}（{form.status.label}）",
-                    partial(self.service.open_form, form.id, self.user.id),
+                    f"{layout.table_c.name}：{line.name}（{line.form.status.label}）",
+                    partial(self.service.open_as, self.actor, line.form.id),
                 )
             )
         options.append(
             (
                 "新增支出方向（专项资金支出方向绩效目标表）",
-                lambda: self.service.new_direction(self.department.id, self.round.id, self.user.id),
+                partial(
+                    self.service.add_direction, self.actor, len(menu.directions), self.round.id
+                ),
             )
         )
         options.append((f"查看表B {layout.summary.name}（由各支出方向汇总）", self._table_b))
         self.say(f"\n== {self.department.name} · {self.round.year}年（{layout.key} 版表样）==")
-        earlier = None if forms else self.carry.offer(self.department.id, self.round.id)
+        earlier = None if menu.lines else self.carry.offer(self.department.id, self.round.id)
         if earlier is not None:
             self.say(messages.CARRY_OVER_HINT.format(year=earlier))
             options.append((messages.CARRY_OVER_BUTTON.format(year=earlier), self.start_carried))
@@ -141,23 +147,27 @@ class Terminal:
         if command == ":q":
             raise Pause
         if command == ":t":
-            return self._table_b()
-        index = pressed(command, len(options))
-        if index is not None:
-            return options[index][1]()
-        self.say(f"请输入菜单中的编号，例：{button_key(1)}")
-        return None
-
-    def start_carried(self) -> FormView | None:
-        carried = self.carry.start(self.department.id, self.round.id, self.user.id)
-        if carried is None:
-            self.say(messages.CARRY_OVER_REFUSED)
+            self._table_b()
             return None
+        index = pressed(command, len(options))
+        if index is None:
+            self.say(f"请输入菜单中的编号，例：{button_key(1)}")
+            return None
+        chosen = options[index][1]()
+        if isinstance(chosen, Refused):
+            self.say(chosen.message)
+            return None
+        return chosen
+
+    def start_carried(self) -> FormView | Refused:
+        carried = self.carry.start_as(self.actor, self.round.id)
+        if isinstance(carried, Refused):
+            return carried
         self.say(messages.CARRY_OVER_DONE.format(year=carried.from_year, count=carried.tables))
         if carried.not_copied:
             self.say(messages.CARRY_OVER_ASKED.format(labels="、".join(carried.not_copied)))
         self.say(messages.CARRY_OVER_YEAR_NOTE.format(year=carried.from_year))
-        return self.service.open_form(carried.first_form_id, self.user.id)
+        return self.service.open_as(self.actor, carried.first_form_id)
 
     def _table_b(self) -> None:
         """表B as the export will print it (computed from the C tables, never typed)."""
@@ -188,7 +198,11 @@ class Terminal:
         return buttons
 
     def review(self, form_id: int) -> None:
-        for part in self.service.review(form_id).parts:
+        shown = self.service.review_as(self.actor, form_id)
+        if isinstance(shown, Refused):
+            self.say(shown.message)
+            return
+        for part in shown.review.parts:
             self.say(part)
             self.say()
         last_year = self.carry.last_year(form_id)
@@ -201,15 +215,15 @@ class Terminal:
                 f"输入 y 把{last_year.from_year}年全部更新为{last_year.to_year}年，直接回车跳过："
             )
             if choice.strip().lower() in ("y", "yes", "是"):
-                version = self.service.view(form_id).form.version
-                done = self.carry.update_years(form_id, self.user.id, version)
-                self.say(
-                    messages.OLD_YEAR_UPDATED.format(
-                        from_year=last_year.from_year, to_year=last_year.to_year
-                    )
-                    if done
-                    else messages.OLD_YEAR_STALE
-                )
+                version = shown.view.form.version
+                done = self.carry.update_years_as(self.actor, form_id, version)
+                if isinstance(done, Refused):
+                    self.say(done.message)
+                elif done is None:
+                    self.say(messages.text(Notice.OLD_YEAR_STALE))
+                else:
+                    years = {"from_year": done.from_year, "to_year": done.to_year}
+                    self.say(messages.OLD_YEAR_UPDATED.format(**years))
 
     def fill(self, view: FormView) -> None:
         form_id = view.form.id
@@ -236,7 +250,10 @@ class Terminal:
             if action.kind is ActionKind.REVIEW:
                 self.review(form_id)
                 continue
-            result = self.service.act(form_id, action, self.user.id)
+            result = self.service.act_as(self.actor, form_id, action)
+            if isinstance(result, AnswerRefused):
+                self.say(result.refused.message)
+                return
             outcome = result.outcome
             if outcome.echo:
                 self.say(outcome.echo)
@@ -245,8 +262,11 @@ class Terminal:
             if outcome.needs_confirmation:
                 answer = self.ask("以上提示确认后仍要提交吗？(y/n) ").strip().lower()
                 if answer in ("y", "yes", "是"):
-                    confirmed = Action(ActionKind.SUBMIT, target="confirmed")
-                    result = self.service.act(form_id, confirmed, self.user.id)
+                    submitted = self.service.submit(self.actor, form_id, confirmed=True)
+                    if isinstance(submitted, Refused):
+                        self.say(submitted.message)
+                        return
+                    result = submitted
                     if result.outcome.echo:
                         self.say(result.outcome.echo)
             view = result.view

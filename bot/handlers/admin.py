@@ -15,23 +15,16 @@ from telegram import Update
 from bot import messages
 from bot.handlers.common import BotContext, command_args, drop_keyboard, in_thread, say
 from bot.keyboards import MAX_CHOICES, InvitePress, RoundPress, button, decode, markup
+from bot.messages import Notice, Refused
 from bot.render import Line
-from bot.roles import INVITE_DAYS, Actor, RefusedText
+from bot.roles import INVITE_DAYS
+from dialogs.catalogue import Problem
 from dialogs.layout_choice import LayoutChoiceError, default_layout
-from dialogs.loader import load_layouts
-from storage.records import AlreadyExistsError, Invite, Role
+from storage.records import Invite, Role
 
 _DATE = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*[-./月]?\s*(\d{1,2})\s*日?")
 USAGE_NEWDEPT = "用法：/newdept 部门名称，例：/newdept 中共株洲市石峰区委员会宣传部"
 USAGE_NEWROUND = "用法：/newround 年度 截止日期，例：/newround 2021 2021-03-31"
-
-
-async def admin_only(update: Update, context: BotContext) -> Actor | None:
-    actor = context.me
-    if not actor.is_admin:
-        await say(update, context, [messages.NOT_ALLOWED])
-        return None
-    return actor
 
 
 def parse_deadline(text: str) -> date | None:
@@ -45,12 +38,11 @@ def parse_deadline(text: str) -> date | None:
 
 
 async def admin_command(update: Update, context: BotContext) -> None:
-    actor = await admin_only(update, context)
-    if actor is None:
+    found = await in_thread(context.deps.directory.overview, context.me)
+    if isinstance(found, Refused):
+        await say(update, context, [found.message])
         return
-    directory = context.deps.directory
-    departments = await in_thread(directory.departments, actor)
-    rounds = await in_thread(directory.open_rounds)
+    departments, rounds = found
     lines: list[Line | str] = [Line("🛠 管理", "b"), Line(f"部门（{len(departments)} 个）：", "b")]
     lines += [f"  {d.name}" for d in departments] or ["  （还没有部门，用 /newdept 新建）"]
     lines.append(Line("开放中的填报轮次：", "b"))
@@ -64,30 +56,22 @@ async def admin_command(update: Update, context: BotContext) -> None:
 
 
 async def newdept_command(update: Update, context: BotContext) -> None:
-    actor = await admin_only(update, context)
-    if actor is None:
-        return
     name = " ".join(command_args(context)).strip()
-    if not name:
-        await say(update, context, [USAGE_NEWDEPT])
+    department = await in_thread(context.deps.directory.create_department, context.me, name)
+    if isinstance(department, Refused) and department.code is Notice.DEPARTMENT_NAME_LENGTH:
+        await say(update, context, [department.message if name else USAGE_NEWDEPT])
         return
-    try:
-        department = await in_thread(context.deps.directory.create_department, actor, name)
-    except AlreadyExistsError:
-        await say(update, context, [f"部门“{name}”已存在。"])
-        return
-    except RefusedText as error:
-        await say(update, context, [error.problem.message])
-        return
-    except ValueError:
-        await say(update, context, ["部门名称应为 1 到 50 个字。"])
+    if isinstance(department, Refused | Problem):
+        await say(update, context, [department.message])
         return
     lines = [f"✓ 已新建部门：{department.name}", "用 /invite 邀请审核人或填报人员。"]
     await say(update, context, lines)
 
 
 async def newround_command(update: Update, context: BotContext) -> None:
-    if await admin_only(update, context) is None:
+    layouts = await in_thread(context.deps.directory.round_layouts, context.me)
+    if isinstance(layouts, Refused):
+        await say(update, context, [layouts.message])
         return
     args = command_args(context)
     year = int(args[0]) if args and args[0].isdigit() and len(args[0]) == 4 else None
@@ -95,7 +79,6 @@ async def newround_command(update: Update, context: BotContext) -> None:
     if year is None or deadline is None or not 2000 <= year <= 2100:
         await say(update, context, [USAGE_NEWROUND])
         return
-    layouts = sorted(load_layouts())
     default = default_layout(year, layouts)
     keyboard = markup(
         [[button(f"{key} 版表样", RoundPress(year, deadline, key)) for key in layouts]]
@@ -112,20 +95,18 @@ async def round_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, RoundPress)
-    actor = await admin_only(update, context)
-    if actor is None or press.layout not in load_layouts():
-        if actor is not None:
-            await say(update, context, [messages.NOT_ALLOWED])
-        return
     zone = ZoneInfo(context.deps.settings.timezone)
     deadline = datetime.combine(press.deadline, time(23, 59), tzinfo=zone)
     try:
         created = await in_thread(
-            context.deps.directory.create_round, actor, press.year, deadline, press.layout
+            context.deps.directory.create_round, context.me, press.year, deadline, press.layout
         )
     except LayoutChoiceError as error:
         await drop_keyboard(query)
         await say(update, context, [error.problem.message])
+        return
+    if isinstance(created, Refused):
+        await say(update, context, [created.message])
         return
     await drop_keyboard(query)
     await say(
@@ -142,13 +123,12 @@ async def round_press(update: Update, context: BotContext) -> None:
 
 
 async def invite_command(update: Update, context: BotContext) -> None:
-    actor = context.me
-    roles = actor.invitable_roles()
-    if not roles:
-        await say(update, context, [messages.NOT_ALLOWED])
+    roles = await in_thread(context.deps.directory.invitable_roles, context.me)
+    if isinstance(roles, Refused):
+        await say(update, context, [roles.message])
         return
-    if roles == (Role.STAFF,):
-        await pick_department(update, context, actor, Role.STAFF)
+    if roles == (Role.STAFF,):  # one kind to invite: straight to its departments
+        await pick_department(update, context, Role.STAFF)
         return
     keyboard = markup(
         [[button(f"邀请{messages.ROLE_LABELS[role]}", InvitePress(role))] for role in roles]
@@ -156,16 +136,18 @@ async def invite_command(update: Update, context: BotContext) -> None:
     await say(update, context, ["要邀请哪类人员？"], keyboard)
 
 
-async def pick_department(update: Update, context: BotContext, actor: Actor, role: Role) -> None:
-    departments = await in_thread(context.deps.directory.departments, actor)
-    if not departments:
-        await say(update, context, ["还没有部门。管理员可用 /newdept 新建。"])
-        return
+async def pick_department(update: Update, context: BotContext, role: Role) -> bool:
+    """The departments to invite `role` to, as buttons; False after a refusal."""
+    departments = await in_thread(context.deps.directory.invite_departments, context.me, role)
+    if isinstance(departments, Refused):
+        await say(update, context, [departments.message])
+        return False
     rows = [
         [button(d.name, InvitePress(role, d.id, create=True))] for d in departments[:MAX_CHOICES]
     ]
     label = messages.ROLE_LABELS[role]
     await say(update, context, [f"为哪个部门生成{label}邀请码？"], markup(rows))
+    return True
 
 
 async def invite_press(update: Update, context: BotContext) -> None:
@@ -173,21 +155,18 @@ async def invite_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, InvitePress)
-    actor = context.me
-    if press.role not in actor.invitable_roles():
-        await say(update, context, [messages.NOT_ALLOWED])
+    if not press.create and press.role is not Role.DISTRICT_SUPERVISOR:
+        # Pick the department first (refused there for a role the actor may not invite).
+        if await pick_department(update, context, press.role):
+            await drop_keyboard(query)
+        return
+    invite = await in_thread(
+        context.deps.directory.create_invite, context.me, press.role, press.department_id
+    )
+    if isinstance(invite, Refused):
+        await say(update, context, [invite.message])
         return
     await drop_keyboard(query)
-    if not press.create and press.role is not Role.DISTRICT_SUPERVISOR:
-        await pick_department(update, context, actor, press.role)
-        return
-    try:
-        invite = await in_thread(
-            context.deps.directory.create_invite, actor, press.role, press.department_id
-        )
-    except PermissionError:
-        await say(update, context, [messages.NOT_ALLOWED])
-        return
     await send_invite(update, context, invite)
 
 

@@ -14,14 +14,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot import messages
+from bot.messages import Refused
 from bot.render import Line, html_messages
-from bot.roles import Actor, Directory
+from bot.roles import Actor, Directory, Scope
 from bot.service import FilingService
 from bot.settings import Settings
 from exports.render import Renderer
 from storage.db import Database
-from storage.records import Department, Round
 
 _LOGGER = logging.getLogger(__name__)
 DEPS_KEY = "jixiao"
@@ -128,17 +127,18 @@ def command_args(context: BotContext) -> list[str]:
 
 
 async def round_and_scope(
-    update: Update, context: BotContext
-) -> tuple[Round, list[Department]] | None:
-    """The open round and the departments the actor may see, or None after saying why not
-    (no round, no department in scope): what /export, /preview and /tableb start from."""
-    directory = context.deps.directory
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
+    update: Update,
+    context: BotContext,
+    department_id: int | None = None,
+    *,
+    whole_round: bool = False,
+) -> Scope | None:
+    """The open round and the departments the actor may see (see Directory.scope), or None
+    after saying why not: what /export, /preview, /tableb and their buttons start from."""
+    found = await in_thread(
+        context.deps.directory.scope, context.me, department_id, whole_round=whole_round
+    )
+    if isinstance(found, Refused):
+        await say(update, context, [found.message])
         return None
-    departments = await in_thread(directory.departments, context.me)
-    if not departments:
-        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
-        return None
-    return round_, departments
+    return found

@@ -16,7 +16,6 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot import messages
 from bot.handlers.common import (
     BotContext,
     chat_id_of,
@@ -27,7 +26,6 @@ from bot.handlers.common import (
 )
 from bot.handlers.printed import filing_key, no_pdf_note, send_department_pdf, send_round_pdf
 from bot.keyboards import MAX_CHOICES, ExportPress, button, decode, markup
-from bot.roles import Actor
 from bot.service import FilingService
 from dialogs.filing import DepartmentFiling
 from dialogs.loader import get_layout
@@ -115,7 +113,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     found = await round_and_scope(update, context)
     if found is None:
         return
-    round_, departments = found
+    round_, departments = found.round, found.departments
     if len(departments) == 1:
         await send_export(update, context, departments[0].id, round_)
         return
@@ -124,31 +122,19 @@ async def export_command(update: Update, context: BotContext) -> None:
     await say(update, context, ["请选择要导出的部门，或导出全部部门的汇总表："], markup(rows))
 
 
-async def _scope(actor: Actor, context: BotContext) -> list[Department]:
-    return await in_thread(context.deps.directory.departments, actor)
-
-
 async def export_press(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, ExportPress)
-    directory = context.deps.directory
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
-        return
-    if press.department_id == ALL_DEPARTMENTS:
-        departments = await _scope(context.me, context)
-        if context.me.fills or not departments:
-            await say(update, context, [messages.NOT_ALLOWED])
-            return
-        await drop_keyboard(query)
-        await send_round_export(update, context, departments, round_)
-        return
-    department = await in_thread(directory.department, press.department_id)
-    if department is None or not context.me.may_view(department.id):
-        await say(update, context, [messages.NOT_ALLOWED])
+    whole = press.department_id == ALL_DEPARTMENTS
+    found = await round_and_scope(
+        update, context, None if whole else press.department_id, whole_round=whole
+    )
+    if found is None:
         return
     await drop_keyboard(query)
-    await send_export(update, context, department.id, round_)
+    if whole:
+        await send_round_export(update, context, list(found.departments), found.round)
+    else:
+        await send_export(update, context, found.departments[0].id, found.round)

@@ -8,7 +8,7 @@ from bot import messages
 from bot.carryover import CarryOverService
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say
 from bot.handlers.returned import menu_lines
-from bot.handlers.screens import send_review, show_opened, show_result, show_step
+from bot.handlers.screens import send_review, show_opened, show_result
 from bot.keyboards import (
     JumpPress,
     MenuOp,
@@ -17,87 +17,44 @@ from bot.keyboards import (
     button,
     decode,
     markup,
-    pressed_button,
 )
+from bot.messages import Notice, Refused, text
 from bot.render import Line
-from bot.roles import Actor, DepartmentStatus
-from bot.service import AnswerRefused
-from dialogs.actions import Action, ActionKind
-from dialogs.definition import TableKind
+from bot.service import AnswerRefused, FormReview, FormView, MenuLine, TableMenu
 from dialogs.loader import get_layout
-from storage.records import Role, Round, StoredForm
 
 
-async def staff_round(update: Update, context: BotContext) -> tuple[Actor, Round] | None:
-    """The filling user and the open round, or None after telling them why not."""
-    actor = context.me
-    if not actor.fills:
-        text = messages.NO_DEPARTMENT if actor.role is Role.STAFF else messages.NOT_STAFF
-        await say(update, context, [text])
-        return None
-    round_ = await in_thread(context.deps.directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
-        return None
-    return actor, round_
-
-
-async def fillable_form(update: Update, context: BotContext, form_id: int) -> StoredForm | None:
-    """The form if this user may change it (their own department's), else None after saying so;
-    forged ids of other departments end here."""
-    form = await in_thread(context.deps.directory.form, form_id)
-    if form is None or not context.me.may_fill(form.department_id):
-        await say(update, context, [messages.NOT_ALLOWED])
-        return None
-    return form
+async def refuse(update: Update, context: BotContext, refused: Refused) -> None:
+    await say(update, context, [refused.message])
 
 
 # --- the table menu ------------------------------------------------------------------------------
 
 
-def _progress_text(done: int, total: int, status_label: str, editable: bool) -> str:
-    return f"{status_label} {done}/{total}" if editable else status_label
+def _progress_text(line: MenuLine) -> str:
+    status = line.form.status
+    done, total = line.sections_done, line.section_count
+    return f"{status.label} {done}/{total}" if status.editable else status.label
 
 
-async def send_menu(
-    update: Update, context: BotContext, actor: Actor, round_: Round, note: str = ""
-) -> None:
-    statuses = await in_thread(context.deps.directory.status, actor, round_)
-    own: DepartmentStatus | None = next(
-        (s for s in statuses if s.department.id == actor.user.department_id), None
-    )
-    if own is None:
-        await say(update, context, [messages.NO_DEPARTMENT])
-        return
-    layout = get_layout(round_.layout)
-    table_a = next((f for f in own.forms if f.kind is TableKind.A), None)
+async def send_menu(update: Update, context: BotContext, menu: TableMenu, note: str = "") -> None:
+    layout = get_layout(menu.round.layout)
     a_state = "未开始"
-    if table_a is not None:
-        a_state = _progress_text(
-            table_a.sections_done,
-            table_a.section_count,
-            table_a.status.label,
-            table_a.status.editable,
-        )
+    if menu.table_a is not None:
+        a_state = _progress_text(menu.table_a)
     rows: list[list[InlineKeyboardButton]] = [
         [button(f"📝 {layout.table_a.name}（{a_state}）", MenuPress(MenuOp.TABLE_A))]
     ]
-    directions = [f for f in own.forms if f.kind is TableKind.C]
-    for line in directions:
-        state = _progress_text(
-            line.sections_done, line.section_count, line.status.label, line.status.editable
-        )
-        label = f"📄 支出方向：{line.name}（{state}）"
-        rows.append([button(label[:60], MenuPress(MenuOp.OPEN, line.form_id))])
-    rows.append([button("➕ 新增支出方向", MenuPress(MenuOp.NEW, len(directions)))])
-    stored = await in_thread(context.deps.service.forms_of, own.department.id, round_.id)
-    names = {line.form_id: line.name for line in own.forms}
-    returned = [(names.get(form.id, ""), form) for form in stored]
+    for line in menu.directions:
+        label = f"📄 支出方向：{line.name}（{_progress_text(line)}）"
+        rows.append([button(label[:60], MenuPress(MenuOp.OPEN, line.form.id))])
+    rows.append([button("➕ 新增支出方向", MenuPress(MenuOp.NEW, len(menu.directions)))])
     lines: list[Line | str] = [note] if note else []
-    lines += [f"📂 {round_.year}年 · {own.department.name}", *menu_lines(returned)]
-    if not own.forms:
+    lines += [f"📂 {menu.round.year}年 · {menu.department.name}"]
+    lines += menu_lines([(line.name, line.form) for line in menu.lines])
+    if not menu.lines:
         carry = CarryOverService(context.deps.service)
-        year = await in_thread(carry.offer, own.department.id, round_.id)
+        year = await in_thread(carry.offer, menu.department.id, menu.round.id)
         if year is not None:
             lines.append(messages.CARRY_OVER_HINT.format(year=year))
             label = messages.CARRY_OVER_BUTTON.format(year=year)
@@ -107,25 +64,30 @@ async def send_menu(
     await say(update, context, lines, markup(rows))
 
 
+async def show_menu(update: Update, context: BotContext, note: str = "") -> None:
+    menu = await in_thread(context.deps.service.menu, context.me)
+    if isinstance(menu, Refused):
+        await refuse(update, context, menu)
+    else:
+        await send_menu(update, context, menu, note)
+
+
+async def show_opened_or_refuse(
+    update: Update, context: BotContext, view: FormView | Refused
+) -> None:
+    if isinstance(view, Refused):
+        await refuse(update, context, view)
+    else:
+        await show_opened(update, context, view)
+
+
 async def fill_command(update: Update, context: BotContext) -> None:
     """/fill: back to the exact step of the form in progress, else the table menu."""
-    found = await staff_round(update, context)
-    if found is None:
-        return
-    actor, round_ = found
-    service = context.deps.service
-    form_id = await in_thread(service.current_form_id, actor.user.id)
-    form = await in_thread(context.deps.directory.form, form_id) if form_id else None
-    if (
-        form is not None
-        and form.round_id == round_.id
-        and actor.may_fill(form.department_id)
-        and form.status.editable
-    ):
-        view = await in_thread(service.open_form, form.id, actor.user.id)
-        await show_opened(update, context, view)
-        return
-    await send_menu(update, context, actor, round_)
+    found = await in_thread(context.deps.service.resume, context.me)
+    if isinstance(found, TableMenu):
+        await send_menu(update, context, found)
+    else:
+        await show_opened_or_refuse(update, context, found)
 
 
 async def menu_press(update: Update, context: BotContext) -> None:
@@ -134,56 +96,45 @@ async def menu_press(update: Update, context: BotContext) -> None:
     press = decode(query.data)
     assert isinstance(press, MenuPress)
     await drop_keyboard(query)
+    service, actor = context.deps.service, context.me
     if press.op is MenuOp.PAUSE:
         await say(update, context, [messages.PAUSED])
-        return
-    found = await staff_round(update, context)
-    if found is None:
-        return
-    actor, round_ = found
-    service = context.deps.service
-    department_id = actor.user.department_id
-    assert department_id is not None
-    if press.op is MenuOp.MENU:
-        await send_menu(update, context, actor, round_)
+    elif press.op is MenuOp.MENU:
+        await show_menu(update, context)
     elif press.op is MenuOp.TABLE_A:
-        view = await in_thread(service.open_table_a, department_id, round_.id, actor.user.id)
-        await show_opened(update, context, view)
+        await show_opened_or_refuse(
+            update, context, await in_thread(service.open_own_table_a, actor)
+        )
     elif press.op is MenuOp.OPEN:
-        if await fillable_form(update, context, press.number) is not None:
-            view = await in_thread(service.open_form, press.number, actor.user.id)
-            await show_opened(update, context, view)
+        await show_opened_or_refuse(
+            update, context, await in_thread(service.open_as, actor, press.number)
+        )
     elif press.op is MenuOp.CARRY_OVER:
-        await _start_from_last_year(update, context, actor, round_)
+        await _start_from_last_year(update, context)
     elif press.op is MenuOp.NEW:
-        forms = await in_thread(service.forms_of, department_id, round_.id)
-        count = sum(1 for f in forms if f.kind is TableKind.C)
-        if count != press.number:
+        view = await in_thread(service.add_direction, actor, press.number)
+        if isinstance(view, Refused) and view.code is Notice.MENU_CHANGED:
             # An old menu, or a second tap: never create a direction the user did not see.
-            await send_menu(update, context, actor, round_, note="表格列表已更新，请重新选择。")
-            return
-        view = await in_thread(service.new_direction, department_id, round_.id, actor.user.id)
-        await show_opened(update, context, view)
+            await show_menu(update, context, note=view.message)
+        else:
+            await show_opened_or_refuse(update, context, view)
 
 
-async def _start_from_last_year(
-    update: Update, context: BotContext, actor: Actor, round_: Round
-) -> None:
-    department_id = actor.user.department_id
-    assert department_id is not None
-    carried = await in_thread(
-        CarryOverService(context.deps.service).start, department_id, round_.id, actor.user.id
-    )
-    if carried is None:
-        await send_menu(update, context, actor, round_, note=messages.CARRY_OVER_REFUSED)
+async def _start_from_last_year(update: Update, context: BotContext) -> None:
+    carried = await in_thread(CarryOverService(context.deps.service).start_as, context.me)
+    if isinstance(carried, Refused):
+        if carried.code is Notice.CARRY_OVER_REFUSED:
+            await show_menu(update, context, note=carried.message)
+        else:
+            await refuse(update, context, carried)
         return
     lines = [messages.CARRY_OVER_DONE.format(year=carried.from_year, count=carried.tables)]
     if carried.not_copied:
         lines.append(messages.CARRY_OVER_ASKED.format(labels="、".join(carried.not_copied)))
     lines.append(messages.CARRY_OVER_YEAR_NOTE.format(year=carried.from_year))
     await say(update, context, lines)
-    view = await in_thread(context.deps.service.open_form, carried.first_form_id, actor.user.id)
-    await show_opened(update, context, view)
+    view = await in_thread(context.deps.service.open_as, context.me, carried.first_form_id)
+    await show_opened_or_refuse(update, context, view)
 
 
 # --- answering -----------------------------------------------------------------------------------
@@ -194,10 +145,8 @@ async def text_answer(update: Update, context: BotContext) -> None:
     message = update.message
     assert message is not None and message.text is not None
     result = await in_thread(context.deps.service.answer, context.me, message.text)
-    if result is AnswerRefused.NOT_STAFF:
-        await say(update, context, [messages.NOT_STAFF])
-    elif result is AnswerRefused.NO_CURRENT_FORM:
-        await say(update, context, [messages.NO_CURRENT_FORM])
+    if isinstance(result, AnswerRefused):
+        await refuse(update, context, result.refused)
     else:
         await show_result(update, context, result)
 
@@ -208,24 +157,16 @@ async def step_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, StepPress)
-    form = await fillable_form(update, context, press.form_id)
-    if form is None:
-        return
-    service = context.deps.service
-    view = await in_thread(service.view, form.id)
-    chosen = pressed_button(view.prompt, press.index) if form.version == press.version else None
-    if chosen is None or view.form.version != press.version:
-        await drop_keyboard(query)
-        await show_step(update, context, view, [messages.STALE_BUTTON])
-        return
-    if chosen.action.kind is ActionKind.REVIEW:
-        await send_review(update, context, form.id, may_submit=True)
-        return
     result = await in_thread(
-        service.act, form.id, chosen.action, context.me.user.id, expected_version=press.version
+        context.deps.service.press, context.me, press.form_id, press.version, press.index
     )
-    await drop_keyboard(query)
-    await show_result(update, context, result)
+    if isinstance(result, Refused):
+        await refuse(update, context, result)
+    elif isinstance(result, FormReview):
+        await send_review(update, context, result)
+    else:
+        await drop_keyboard(query)
+        await show_result(update, context, result)
 
 
 async def jump_press(update: Update, context: BotContext) -> None:
@@ -234,16 +175,11 @@ async def jump_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, JumpPress)
-    action = Action(ActionKind.JUMP, target=press.target)
     result = await in_thread(
-        context.deps.service.act_as,
-        context.me,
-        press.form_id,
-        action,
-        expected_version=press.version,
+        context.deps.service.jump, context.me, press.form_id, press.version, press.target
     )
-    if isinstance(result, AnswerRefused):
-        await say(update, context, [messages.NOT_ALLOWED])
+    if isinstance(result, Refused):
+        await refuse(update, context, result)
         return
     await drop_keyboard(query)
     await show_result(update, context, result)
@@ -255,4 +191,4 @@ async def cancel_command(update: Update, context: BotContext) -> None:
 
 
 async def other_message(update: Update, context: BotContext) -> None:
-    await say(update, context, [messages.SEND_TEXT_ONLY])
+    await say(update, context, [text(Notice.SEND_TEXT_ONLY)])

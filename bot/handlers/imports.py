@@ -21,24 +21,16 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot import messages
 from bot.handlers.common import BotContext, chat_id_of, drop_keyboard, in_thread, say
 from bot.imports import FormsLocked, ImportPlan, ImportService, PlanOutdated
 from bot.keyboards import ImportPress, button, decode, markup
-from dialogs.catalogue import Code, Problem
+from bot.messages import Notice, Refused, text
+from dialogs.catalogue import Problem
 from dialogs.filing import DepartmentFiling
 from dialogs.loader import get_layout
 from exports.import_worker import read_bounded_async
-from exports.importer import MAX_FILE_BYTES, ImportProblem, WorkbookRefused, too_large_file
-from storage.db import Database
-from storage.records import Department, PendingKind, Round
-from storage.repos import (
-    Expired,
-    ImportWait,
-    PendingInputRepository,
-    RoundRepository,
-)
-from storage.repos.pending import IMPORT_TTL
+from exports.importer import ImportProblem, WorkbookRefused
+from storage.records import Department, Round
 
 _LOGGER = logging.getLogger(__name__)
 MAX_PROBLEMS_SHOWN = 30
@@ -72,13 +64,6 @@ def _problem_lines(problems: list[ImportProblem]) -> list[str]:
     return lines
 
 
-def _keep(database: Database, user_id: int, plan: ImportPlan, workbook: bytes) -> None:
-    with database.transaction() as session:
-        PendingInputRepository(session).await_import_confirmation(
-            user_id, plan.department_id, plan.round_id, plan.basis, workbook
-        )
-
-
 async def _offer(
     update: Update,
     context: BotContext,
@@ -92,9 +77,9 @@ async def _offer(
         await say(update, context, [*lead, plan.summary(), *refusals])
         return
     if not plan.applicable:
-        await say(update, context, [*lead, plan.summary(), "没有需要导入的变化。"])
+        await say(update, context, [*lead, plan.summary(), text(Notice.IMPORT_NO_CHANGES)])
         return
-    await in_thread(_keep, context.deps.database, context.me.user.id, plan, workbook)
+    await in_thread(ImportService(context.deps.service).keep, context.me, plan, workbook)
     keyboard = markup(
         [[button("✅ 确认导入", ImportPress(True)), button("取消", ImportPress(False))]]
     )
@@ -105,54 +90,27 @@ async def document_received(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
-    actor = context.me
-    if not actor.fills or actor.user.department_id is None:
-        await say(update, context, [messages.NOT_STAFF])
+    service = ImportService(context.deps.service)
+    target = await in_thread(
+        service.receive, context.me, document.file_name or "", document.file_size
+    )
+    if isinstance(target, Refused):
+        await say(update, context, [target.message])
         return
-    name = document.file_name or ""
-    if not name.lower().endswith(".xlsx"):
-        await say(update, context, ["请发送 .xlsx 格式的绩效目标表（可先用 /export 导出模板）。"])
-        return
-    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+    if isinstance(target, Problem):
         # Refused before downloading: the same catalogue message as a file read and refused.
-        refused = WorkbookRefused(too_large_file(document.file_size)).problem
-        await say(update, context, _problem_lines([refused]))
+        await say(update, context, _problem_lines([WorkbookRefused(target).problem]))
         return
-    round_ = await in_thread(context.deps.directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
-        return
-    department = await in_thread(context.deps.directory.department, actor.user.department_id)
-    assert department is not None
-    # A new file replaces any import waiting for confirmation, even when it is refused: an
-    # older plan's button must not apply a file the user has since replaced.
-    await in_thread(_forget, context.deps.database, actor.user.id)
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
     with contextlib.suppress(TelegramError):  # reading takes a second or two: show we are at it
         await context.bot.send_chat_action(chat_id_of(update), ChatAction.TYPING)
-    result = await _read(context, data, round_, department)
+    result = await _read(context, data, target.round, target.department)
     if isinstance(result, list):
         await say(update, context, _problem_lines(result))
         return
-    service = ImportService(context.deps.service)
-    plan = await in_thread(service.plan, department.id, round_.id, result)
+    plan = await in_thread(service.plan, target.department.id, target.round.id, result)
     await _offer(update, context, plan, data, [])
-
-
-def _forget(database: Database, user_id: int) -> None:
-    with database.transaction() as session:
-        PendingInputRepository(session).discard(user_id, PendingKind.IMPORT)
-
-
-def _take(database: Database, user_id: int) -> ImportWait | Expired | None:
-    with database.transaction() as session:
-        return PendingInputRepository(session).import_confirmation(user_id, take=True)
-
-
-def _round(database: Database, round_id: int) -> Round | None:
-    with database.transaction() as session:
-        return RoundRepository(session).get(round_id)
 
 
 async def import_press(update: Update, context: BotContext) -> None:
@@ -161,45 +119,25 @@ async def import_press(update: Update, context: BotContext) -> None:
     press = decode(query.data)
     assert isinstance(press, ImportPress)
     await drop_keyboard(query)
-    actor = context.me
-    database = context.deps.database
-    pending = await in_thread(_take, database, actor.user.id)
-    if isinstance(pending, Expired):
-        minutes = str(int(IMPORT_TTL.total_seconds() // 60))
-        await say(update, context, [Problem(Code.IMPORT_EXPIRED, {"minutes": minutes}).message])
+    service = ImportService(context.deps.service)
+    pending = await in_thread(service.take, context.me, to_apply=press.apply)
+    if isinstance(pending, Refused | Problem):
+        await say(update, context, [pending.message])
         return
-    if pending is None:
-        await say(update, context, ["没有待确认的导入（可能已处理或已过期），请重新发送文件。"])
-        return
-    if not press.apply:
-        await say(update, context, ["已取消导入，未做任何修改。"])
-        return
-    if not actor.may_fill(pending.department_id):
-        await say(update, context, [messages.NOT_ALLOWED])
-        return
-    round_ = await in_thread(_round, database, pending.round_id)
-    department = await in_thread(context.deps.directory.department, pending.department_id)
-    if round_ is None or department is None:
-        await say(update, context, [messages.NO_ROUND])
-        return
-    result = await _read(context, pending.workbook, round_, department)
+    workbook = pending.wait.workbook
+    result = await _read(context, workbook, pending.target.round, pending.target.department)
     if isinstance(result, list):  # cannot happen for a file read before, but never write then
         await say(update, context, _problem_lines(result))
         return
-    service = ImportService(context.deps.service)
     try:
-        written = await in_thread(
-            service.apply,
-            pending.basis,
-            pending.department_id,
-            pending.round_id,
-            result,
-            actor.user.id,
-        )
+        written = await in_thread(service.apply_as, context.me, pending, result)
     except PlanOutdated as outdated:
-        await _offer(update, context, outdated.plan, pending.workbook, [outdated.problem().message])
+        await _offer(update, context, outdated.plan, workbook, [outdated.problem().message])
         return
     except FormsLocked as locked:
-        await _offer(update, context, locked.plan, pending.workbook, [])
+        await _offer(update, context, locked.plan, workbook, [])
+        return
+    if isinstance(written, Refused):
+        await say(update, context, [written.message])
         return
     await say(update, context, [f"✓ 已导入 {written} 张表。发送 /fill 查看或继续填写。"])

@@ -28,6 +28,7 @@ from bot.handlers.common import (
     say,
 )
 from bot.keyboards import MAX_CHOICES, PreviewPress, button, decode, markup
+from bot.messages import Notice, text
 from dialogs.filing import DepartmentFiling
 from exports import department_tables, department_workbook, table_workbook
 from exports.render import Renderer, RenderError, missing
@@ -143,7 +144,7 @@ async def preview_command(update: Update, context: BotContext) -> None:
     found = await round_and_scope(update, context)
     if found is None:
         return
-    round_, departments = found
+    round_, departments = found.round, found.departments
     if await _unavailable(update, context):
         return
     if len(departments) == 1:
@@ -171,15 +172,10 @@ async def preview_press(update: Update, context: BotContext) -> None:
     assert query is not None
     press = decode(query.data)
     assert isinstance(press, PreviewPress)
-    directory = context.deps.directory
-    department = await in_thread(directory.department, press.department_id)
-    if department is None or not context.me.may_view(department.id):
-        await say(update, context, [messages.NOT_ALLOWED])
+    found = await round_and_scope(update, context, press.department_id)
+    if found is None:
         return
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
-        return
+    round_, department = found.round, found.departments[0]
     if await _unavailable(update, context):
         return
     if press.table is None:
@@ -197,7 +193,7 @@ async def _send_table_pages(
     filing = await in_thread(context.deps.service.department_filing, department_id, round_.id)
     tables = department_tables(filing)
     if index >= len(tables):
-        await say(update, context, [messages.PREVIEW_GONE])
+        await say(update, context, [text(Notice.PREVIEW_GONE)])
         return
     table = tables[index]
     try:

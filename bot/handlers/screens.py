@@ -26,6 +26,7 @@ from bot.keyboards import (
     prompt_keyboard,
     rows_of,
 )
+from bot.messages import Notice, text
 from bot.render import (
     Line,
     confirm_lines,
@@ -35,7 +36,7 @@ from bot.render import (
     resume_line,
     review_messages,
 )
-from bot.service import ActResult, FormView
+from bot.service import ActResult, FormReview, FormView
 from dialogs.actions import Button
 from dialogs.catalogue import Problem
 from dialogs.steps import asked_sections
@@ -79,7 +80,7 @@ async def show_result(update: Update, context: BotContext, result: ActResult) ->
     """After an action: the echo, the problems (with their fix buttons), the next step."""
     outcome, view = result.outcome, result.view
     if result.stale:
-        await show_step(update, context, view, [messages.STALE_BUTTON])
+        await show_step(update, context, view, [text(Notice.STALE_BUTTON)])
         return
     if outcome.needs_confirmation:
         await ask_to_confirm(update, context, view, outcome.problems)
@@ -111,18 +112,14 @@ def _fix_label(index: int, problem: Problem) -> str:
     return _short(f"✏ 修改{field}" if field else f"✏ 修改第{index + 1}个问题")
 
 
-async def send_review(
-    update: Update, context: BotContext, form_id: int, *, may_submit: bool
-) -> None:
-    """Review.parts as separate messages; under the last: submit (when no error stands), the
-    fixes for the errors, and a way back to filling."""
-    service = context.deps.service
-    review = await in_thread(service.review, form_id)
-    view = await in_thread(service.view, form_id)
-    last_year = await in_thread(CarryOverService(service).last_year, form_id)
+async def send_review(update: Update, context: BotContext, shown: FormReview) -> None:
+    """The review's parts as separate messages; under the last: submit (when no error stands),
+    the fixes for the errors, and a way back to filling (for those who fill the form)."""
+    review, view = shown.review, shown.view
     form = view.form
+    last_year = await in_thread(CarryOverService(context.deps.service).last_year, form.id)
     rows: list[list[InlineKeyboardButton]] = []
-    if may_submit and form.status.editable:
+    if shown.may_submit and form.status.editable:
         if last_year is not None and last_year.old_year_places:
             label = messages.OLD_YEAR_BUTTON.format(to_year=last_year.to_year)
             rows.append([button(label, FormPress(FormOp.UPDATE_YEAR, form.id, form.version))])

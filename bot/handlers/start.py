@@ -18,10 +18,11 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import messages
 from bot.handlers.common import BotContext, command_args, in_thread, say
+from bot.messages import Notice, Refused, text
 from bot.render import Line
 from bot.roles import Actor
 from dialogs.parsing.text import without_invisible
-from storage.records import RedeemFailure, Role
+from storage.records import Role
 
 _LOGGER = logging.getLogger(__name__)
 _JOIN = re.compile(r"^/(?:start|join)(?:@\w+)?\s+\S+")
@@ -77,14 +78,21 @@ async def point_to_private_chat(update: Update, context: BotContext) -> None:
     await message.reply_text(messages.GROUP_REDIRECT.format(link=private_link(context)))
 
 
+HELP_BY_ROLE = {
+    Role.ADMIN: messages.HELP_ADMIN,
+    Role.DISTRICT_SUPERVISOR: messages.HELP_SUPERVISOR,
+    Role.SUPERVISOR: messages.HELP_SUPERVISOR,
+    Role.STAFF: messages.HELP_STAFF,
+}
+REVIEWER_ROLES = (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR)
+
+
 def help_lines(actor: Actor) -> list[str]:
-    if actor.is_admin:
-        return [messages.HELP_ADMIN]
-    if actor.role in (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR):
-        return [messages.HELP_SUPERVISOR]
-    if actor.user.department_id is None:
-        return [messages.NO_DEPARTMENT]
-    return [messages.HELP_STAFF]
+    """Presentation only: the help of the actor's role (what they may do is decided by the
+    services, whatever the help says)."""
+    if actor.role is Role.STAFF and actor.user.department_id is None:
+        return [text(Notice.NO_DEPARTMENT)]
+    return [HELP_BY_ROLE[actor.role]]
 
 
 async def start_command(update: Update, context: BotContext) -> None:
@@ -117,13 +125,10 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def redeem(update: Update, context: BotContext, code: str) -> None:
     user = update.effective_user
     assert user is not None
-    if context.actor is not None and context.actor.is_admin:
-        await say(update, context, [messages.ADMIN_CANNOT_JOIN])
-        return
     directory = context.deps.directory
     result = await in_thread(directory.redeem, user.id, display_name(update), code[:64])
-    if isinstance(result, RedeemFailure):
-        await say(update, context, [messages.REDEEM_FAILURES[result.value]])
+    if isinstance(result, Refused):
+        await say(update, context, [result.message])
         return
     context.actor = result
     lines: list[Line | str] = [Line(f"✓ 已加入，身份：{messages.ROLE_LABELS[result.role]}", "b")]
@@ -135,7 +140,7 @@ async def redeem(update: Update, context: BotContext, code: str) -> None:
         lines.append("所管部门：" + "、".join(d.name for d in departments))
     lines += help_lines(result)
     await say(update, context, lines)
-    if result.role in (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR):
+    if result.role in REVIEWER_ROLES:
         await set_chat_commands(context.bot, user.id, messages.SUPERVISOR_COMMANDS)
 
 
@@ -156,4 +161,4 @@ async def set_chat_commands(bot: Bot, chat_id: int, extra: tuple[tuple[str, str]
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button whose data we cannot read (forged, or from an older version of the bot)."""
-    await say(update, context, ["这个按钮已失效。发送 /fill 继续填报，或 /help 查看说明。"])
+    await say(update, context, [text(Notice.UNKNOWN_BUTTON)])

@@ -20,16 +20,16 @@ async def table_b_command(update: Update, context: BotContext) -> None:
     found = await round_and_scope(update, context)
     if found is None:
         return
-    round_, departments = found
+    round_, departments = found.round, found.departments
     wanted = " ".join(command_args(context)).strip()
     if len(departments) == 1 and not wanted:
         department = departments[0]
     else:
-        found = next((d for d in departments if d.name == wanted), None)
-        if found is None:
+        named = next((d for d in departments if d.name == wanted), None)
+        if named is None:
             await say(update, context, [USAGE.format(example=departments[0].name)])
             return
-        department = found
+        department = named
     filing = await in_thread(context.deps.service.department_filing, department.id, round_.id)
     lines: list[Line | str] = [Line(f"{department.name} · 表B（由各支出方向自动汇总）", "b")]
     lines += [Line(text, "code") for text in table_b_lines(filing)]
