@@ -3,7 +3,7 @@
 Every user-supplied or stored string goes through `html.escape`; our own markup is only <b> and
 <i> around whole lines, so a message can be cut between any two lines without breaking a tag.
 Telegram measures the limit on the visible text (after entity parsing) in UTF-16 code units,
-which is what `visible_length` counts.
+which is what bot.split counts and cuts.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from telegram.constants import MessageLimit
-
+from bot.split import EMPTY, LIMIT, split_text
+from bot.split import units as visible_length
 from dialogs.actions import Outcome, Prompt
 from dialogs.catalogue import Problem
 from dialogs.review import Review
 
-LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
 Style = Literal["", "b", "i", "code"]
 
 
@@ -35,42 +34,25 @@ class Line:
         return f"<{self.style}>{escaped}</{self.style}>"
 
 
-def visible_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _pieces(line: Line, limit: int) -> Iterable[Line]:
-    """A line cut into pieces that each fit into one message."""
-    text = line.text
-    while visible_length(text) > limit:
-        cut = limit
-        while visible_length(text[:cut]) > limit:
-            cut -= 1
-        yield Line(text[:cut], line.style)
-        text = text[cut:]
-    yield Line(text, line.style)
-
-
 def html_messages(lines: Sequence[Line | str], limit: int = LIMIT) -> list[str]:
-    """Lines joined into as few messages as fit, each rendered as HTML."""
-    messages: list[list[Line]] = []
-    current: list[Line] = []
-    size = 0
-    for raw in lines:
-        line = raw if isinstance(raw, Line) else Line(raw)
-        for text_line in (Line(part, line.style) for part in line.text.split("\n")):
-            for piece in _pieces(text_line, limit):
-                extra = visible_length(piece.text) + (1 if current else 0)
-                if current and size + extra > limit:
-                    messages.append(current)
-                    current, size = [], 0
-                    extra = visible_length(piece.text)
-                current.append(piece)
-                size += extra
-    if current:
-        messages.append(current)
-    rendered = ["\n".join(line.html() for line in message).strip() for message in messages]
-    return [message for message in rendered if message] or ["…"]
+    """Lines joined into as few messages as fit (bot.split cuts the visible text), each
+    rendered as HTML: a line keeps its style in every message a cut spreads it over."""
+    flat = [
+        Line(text, line.style)
+        for line in (raw if isinstance(raw, Line) else Line(raw) for raw in lines)
+        for text in line.text.split("\n")
+    ]
+    if not flat:
+        return [EMPTY]
+    messages: list[str] = []
+    index = 0  # the line (of `flat`) the next character of the visible text belongs to
+    for part in split_text("\n".join(line.text for line in flat), limit):
+        rendered = []
+        for number, segment in enumerate(part.split("\n")):
+            index += 1 if number else 0
+            rendered.append(Line(segment, flat[index].style).html())
+        messages.append("\n".join(rendered).strip())
+    return [message for message in messages if message] or [EMPTY]
 
 
 def problem_lines(problems: Iterable[Problem]) -> list[Line]:
@@ -102,13 +84,16 @@ def resume_line(done: int, total: int, prompt: Prompt) -> Line:
     return Line(f"已完成 {done}/{total} 部分，继续：{where}")
 
 
-def review_messages(review: Review) -> list[str]:
-    """Each part of the review as its own message, its first line (the part title) in bold."""
-    messages: list[str] = []
-    for part in review.parts:
-        title, _, body = part.partition("\n")
-        messages.extend(html_messages([Line(title, "b"), body]))
-    return messages
+def review_messages(review: Review, limit: int = LIMIT) -> list[str]:
+    """The review as messages, each headed by its title in bold and its number:
+    `📋 表名 · 预览（1/2）`. The room for the heading is kept for up to 999 parts."""
+    room = limit - visible_length(f"{review.title}（999/999）\n")
+    bodies = html_messages(list(review.lines), room)
+    count = len(bodies)
+    return [
+        f"{Line(f'{review.title}（{number}/{count}）', 'b').html()}\n{body}"
+        for number, body in enumerate(bodies, start=1)
+    ]
 
 
 def confirm_lines(warnings: Sequence[Problem]) -> list[Line]:

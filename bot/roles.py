@@ -359,7 +359,7 @@ class Directory:
                 example=example,
             )
 
-    def invitable_roles(self, actor: Actor) -> tuple[Role, ...] | Refused:
+    def roles_to_invite(self, actor: Actor) -> tuple[Role, ...] | Refused:
         """The roles the actor may invite (NOT_ALLOWED: none)."""
         return actor.invitable_roles() or Refused(Notice.NOT_ALLOWED)
 

@@ -202,9 +202,10 @@ class Terminal:
         if isinstance(shown, Refused):
             self.say(shown.message)
             return
-        for part in shown.review.parts:
-            self.say(part)
-            self.say()
+        self.say(shown.review.title)
+        for line in shown.review.lines:
+            self.say(line)
+        self.say()
         last_year = self.carry.last_year(form_id)
         if last_year is None:
             return

@@ -1,4 +1,4 @@
-"""Whole-form checks (review and submit) and the review text, split into message-sized parts."""
+"""Whole-form checks (review and submit) and the review text."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from dialogs.state import FormState
 from dialogs.steps import Step, StepKind, asked_sections
 from dialogs.values import format_decimal
 
-PART_LIMIT = 3500  # leaves room under Telegram's 4,096 for HTML escaping and the part header
-
 
 def _cell(group: str, row: int, column: str) -> str:
     return Step(StepKind.GROUP_CELL, group, row, column).address
@@ -32,7 +30,11 @@ def _cell(group: str, row: int, column: str) -> str:
 
 @dataclass(frozen=True)
 class Review:
-    parts: tuple[str, ...]
+    """A form's whole-form checks and its text: `lines` under the heading `title`, for any
+    channel to lay out (the Telegram channel cuts them into messages, bot/split.py)."""
+
+    title: str
+    lines: tuple[str, ...]
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
     quality: QualityFigure
@@ -204,28 +206,6 @@ def _indicator_lines(definition: FormDefinition, state: FormState) -> list[str]:
     return lines
 
 
-def split_parts(lines: list[str], limit: int = PART_LIMIT) -> list[str]:
-    """Join lines into parts of at most `limit` characters; a longer line is cut."""
-    parts: list[str] = []
-    current = ""
-    for line in lines:
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
-
-
 def quality_line(quality: QualityFigure) -> str:
     return (
         f"指标质量：共 {quality.total} 条，可量化 {quality.measurable} 条，"
@@ -256,9 +236,10 @@ def build_review(definition: FormDefinition, state: FormState, context: FilingCo
         lines.extend(f"{i + 1}. {p.message}" for i, p in enumerate(warnings))
     if not errors:
         lines.append("✓ 没有错误，可以提交。")
-    parts = split_parts(lines)
-    count = len(parts)
-    titled = tuple(
-        f"📋 {definition.name} · 预览（{i + 1}/{count}）\n{part}" for i, part in enumerate(parts)
+    return Review(
+        title=f"📋 {definition.name} · 预览",
+        lines=tuple(lines),
+        errors=errors,
+        warnings=warnings,
+        quality=quality,
     )
-    return Review(parts=titled, errors=errors, warnings=warnings, quality=quality)

@@ -123,7 +123,7 @@ async def round_press(update: Update, context: BotContext) -> None:
 
 
 async def invite_command(update: Update, context: BotContext) -> None:
-    roles = await in_thread(context.deps.directory.invitable_roles, context.me)
+    roles = await in_thread(context.deps.directory.roles_to_invite, context.me)
     if isinstance(roles, Refused):
         await say(update, context, [roles.message])
         return

@@ -2,7 +2,7 @@
 
 Templates produce Telegram HTML with autoescaping on, so department names, comments and other
 stored text cannot inject markup. Every tag a template writes opens and closes on one line,
-which lets `split_messages` cut a long text between lines without breaking the HTML.
+which lets bot.split cut a long text between lines without breaking the HTML.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from telegram.constants import MessageLimit
 
-LIMIT: int = MessageLimit.MAX_TEXT_LENGTH
+from bot.split import messages_of as split_messages  # the one splitter (bot/split.py)
+
+__all__ = ["local_text", "remaining_text", "render", "shorten", "split_messages"]
 
 
 @cache
@@ -34,31 +35,6 @@ def environment() -> Environment:
 def render(template: str, **values: Any) -> str:
     """One template (name without .j2) rendered, blank lines at the ends removed."""
     return environment().get_template(f"{template}.j2").render(**values).strip()
-
-
-def split_messages(text: str, limit: int = LIMIT) -> list[str]:
-    """`text` cut into messages of at most `limit` characters, between lines. The raw HTML is
-    measured, which is never shorter than what Telegram counts; a single over-long line (which
-    the templates avoid by shortening free text) is cut hard."""
-    messages: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                messages.append("\n".join(current))
-                current, size = [], 0
-            messages.append(line[:limit])
-            line = line[limit:]
-        extra = len(line) + (1 if current else 0)
-        if current and size + extra > limit:
-            messages.append("\n".join(current))
-            current, size, extra = [], 0, len(line)
-        current.append(line)
-        size += extra
-    if current:
-        messages.append("\n".join(current))
-    return [message.strip() for message in messages if message.strip()] or ["…"]
 
 
 def shorten(text: str, limit: int = 40) -> str:

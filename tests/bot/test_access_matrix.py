@@ -53,6 +53,8 @@ from bot.keyboards import (
     MenuPress,
     decode,
 )
+from bot.messages import Notice
+from bot.messages import text as said
 from bot.reminders import review_flow
 from bot.reminders.commands import REVIEWERS_ONLY, ROUND_WIDE_ONLY
 from bot.service import FilingService
@@ -261,7 +263,7 @@ class Case:
     isolated: bool = False  # each role on its own copy (allowed actions that change the rest)
 
 
-NOT_ALLOWED, NOT_STAFF = messages.NOT_ALLOWED, messages.NOT_STAFF
+NOT_ALLOWED, NOT_STAFF = said(Notice.NOT_ALLOWED), said(Notice.NOT_STAFF)
 REVIEW_REFUSED = review_flow.NOT_ALLOWED
 EXPORT_X = f"2021_{X}_绩效目标表.xlsx"
 EXPORT_Y = f"2021_{Y}_绩效目标表.xlsx"
@@ -299,10 +301,10 @@ CASES: list[Case] = [
         "text",
         text("/join WRONG-CODE-1"),
         everyone(
-            Expect(exactly=messages.REDEEM_FAILURES["not_found"]),
-            staff=no(messages.REDEEM_FAILURES["not_found"]),
-            reviewers=no(messages.REDEEM_FAILURES["not_found"]),
-            admin=no(messages.ADMIN_CANNOT_JOIN),
+            Expect(exactly=said(Notice.INVITE_NOT_FOUND)),
+            staff=no(said(Notice.INVITE_NOT_FOUND)),
+            reviewers=no(said(Notice.INVITE_NOT_FOUND)),
+            admin=no(said(Notice.ADMIN_CANNOT_JOIN)),
         ),
     ),
     Case(
@@ -507,7 +509,7 @@ CASES: list[Case] = [
         "button",
         lambda w: f"y:{w.ax}:{w.ax_version}",
         everyone(
-            staff_x=yes(messages.OLD_YEAR_STALE),
+            staff_x=yes(said(Notice.OLD_YEAR_STALE)),
             staff_y=no(NOT_ALLOWED),
             reviewers=no(NOT_ALLOWED),
         ),
@@ -516,7 +518,7 @@ CASES: list[Case] = [
         "m:y start from last year (the department has started: refused)",
         "button",
         text("m:y"),
-        everyone(staff=yes(messages.CARRY_OVER_REFUSED), reviewers=no(NOT_STAFF)),
+        everyone(staff=yes(said(Notice.CARRY_OVER_REFUSED)), reviewers=no(NOT_STAFF)),
     ),
     Case(
         "m:a table A of one's own department",
@@ -914,7 +916,7 @@ async def test_replayed_forged_and_expired_invite_codes_are_refused(tmp_path: Pa
         first = env.person("甲")
         assert "已加入" in "\n".join(m.visible_text or "" for m in await first.say(f"/join {code}"))
         before = await asyncio.to_thread(snapshot, env.database)
-        used = messages.REDEEM_FAILURES["already_used"]
+        used = said(Notice.INVITE_ALREADY_USED)
         for who, attempt in (
             (env.person("乙"), f"/join {code}"),  # someone else replays the code
             (env.person("丙"), f"/start {code}"),  # … through the invite link
@@ -924,7 +926,7 @@ async def test_replayed_forged_and_expired_invite_codes_are_refused(tmp_path: Pa
             assert [m.visible_text for m in replies] == [used], attempt
         for forged in (code[:-1], code + "x", code.upper() if code.upper() != code else "X" + code):
             replies = await env.person("丁").say(f"/join {forged}")
-            assert [m.visible_text for m in replies] == [messages.REDEEM_FAILURES["not_found"]]
+            assert [m.visible_text for m in replies] == [said(Notice.INVITE_NOT_FOUND)]
         assert await asyncio.to_thread(snapshot, env.database) == before
 
         def expired_invite() -> str:
@@ -940,7 +942,7 @@ async def test_replayed_forged_and_expired_invite_codes_are_refused(tmp_path: Pa
 
         stale = await asyncio.to_thread(expired_invite)
         replies = await env.person("戊").say(f"/join {stale}")
-        assert [m.visible_text for m in replies] == [messages.REDEEM_FAILURES["expired"]]
+        assert [m.visible_text for m in replies] == [said(Notice.INVITE_EXPIRED)]
         strangers = [d for d in env.drivers if d.user.first_name in ("乙", "丙", "丁", "戊")]
         for stranger in strangers:  # still strangers: nothing behind the gate
             replies = await stranger.say("/fill")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot import messages
+from bot.messages import Notice
+from bot.messages import text as said
 from storage.repos import InviteRepository, RoundRepository, UserRepository
 from tests.support.bot import BotEnv, join_as, open_round
 from tests.support.telegram_client import ChatDriver
@@ -55,7 +57,7 @@ async def test_stranger_gets_only_the_join_text(tmp_path: Path) -> None:
             assert [m.visible_text for m in replies] == [messages.JOIN_EXPLANATION], text
         for code in ("/start WRONGCODE", "/join WRONGCODE"):
             replies = await stranger.say(code)
-            assert [m.visible_text for m in replies] == [messages.REDEEM_FAILURES["not_found"]]
+            assert [m.visible_text for m in replies] == [said(Notice.INVITE_NOT_FOUND)]
         target = stranger.messages[0]
         for data in ("s:1:0:0", "m:a", "m:n:0", "e:1", "i:t:1", "n:2022:20220331:2021", "zz"):
             replies = await stranger.press(data, message=target, check=False)
@@ -109,8 +111,8 @@ async def test_staff_cannot_touch_another_department(tmp_path: Path) -> None:
             await who.say("/export")
             assert who.last_document is not None and who.last_document.document is not None
             assert who.last_document.document.filename == f"2021_{X}_绩效目标表.xlsx"
-        assert messages.NOT_ALLOWED in await forge(x, f"e:{y_department}")
-        assert messages.NOT_STAFF in await forge(supervisor, f"m:c:{form_y}")
+        assert said(Notice.NOT_ALLOWED) in await forge(x, f"e:{y_department}")
+        assert said(Notice.NOT_STAFF) in await forge(supervisor, f"m:c:{form_y}")
 
 
 async def test_group_chat_points_to_the_private_chat(tmp_path: Path) -> None:

@@ -25,7 +25,9 @@ from bot.keyboards import (
     encode,
     prompt_keyboard,
 )
-from bot.render import LIMIT, Line, html_messages, visible_length
+from bot.render import Line, html_messages
+from bot.split import LIMIT
+from bot.split import units as visible_length
 from bot.updates import PerUserOrderedProcessor
 from dialogs.actions import FilingContext
 from dialogs.engine import Engine
