@@ -164,6 +164,25 @@ class Notice(StrEnum):
     DEPARTMENT_EXISTS = "department_exists"
     DEPARTMENT_NAME_LENGTH = "department_name_length"
     NO_DEPARTMENTS_YET = "no_departments_yet"
+    # --- review (approve, return with a comment) --------------------------------------------
+    REVIEW_NOT_FOUND = "review_not_found"
+    REVIEW_NOT_ALLOWED = "review_not_allowed"
+    REVIEW_NOT_SUBMITTED = "review_not_submitted"
+    REVIEW_CHANGED = "review_changed"
+    REVIEW_EMPTY_COMMENT = "review_empty_comment"
+    REVIEW_COMMENT_REFUSED = "review_comment_refused"
+    # --- /policy settings ----------------------------------------------------------------------
+    POLICY_UNREADABLE = "policy_unreadable"
+    POLICY_NOTHING_TO_CHANGE = "policy_nothing_to_change"
+    POLICY_INVALID = "policy_invalid"
+    POLICY_DAYS_BEFORE = "policy_days_before"
+    POLICY_ON_DAY = "policy_on_day"
+    POLICY_OVERDUE = "policy_overdue"
+    POLICY_QUIET = "policy_quiet"
+    POLICY_QUIET_CLOCK = "policy_quiet_clock"
+    POLICY_DIGEST = "policy_digest"
+    POLICY_DEADLINE_FORMAT = "policy_deadline_format"
+    POLICY_DEADLINE_INVALID = "policy_deadline_invalid"
 
 
 NOTICES: Mapping[Notice, str] = {
@@ -194,6 +213,25 @@ NOTICES: Mapping[Notice, str] = {
     Notice.DEPARTMENT_EXISTS: "部门“{name}”已存在。",
     Notice.DEPARTMENT_NAME_LENGTH: "部门名称应为 1 到 50 个字。",
     Notice.NO_DEPARTMENTS_YET: "还没有部门。管理员可用 /newdept 新建。",
+    Notice.REVIEW_NOT_FOUND: "找不到这张表格。",
+    Notice.REVIEW_NOT_ALLOWED: "你没有审核这张表格的权限。",
+    Notice.REVIEW_NOT_SUBMITTED: "这张表格当前为「{status}」，只有已提交的表格可以审核。",
+    Notice.REVIEW_CHANGED: (
+        "这张表格在你查看之后有了变化（当前为「{status}」），请重新查看后再审核。"
+    ),
+    Notice.REVIEW_EMPTY_COMMENT: "退回时请写明修改意见。",
+    Notice.REVIEW_COMMENT_REFUSED: "{reason}",  # the engine's problem with the typed comment
+    Notice.POLICY_UNREADABLE: "看不懂「{text}」。格式示例：{example}",
+    Notice.POLICY_NOTHING_TO_CHANGE: "没有要修改的设置。格式示例：{example}",
+    Notice.POLICY_INVALID: "设置无效：{detail}",
+    Notice.POLICY_DAYS_BEFORE: "提前天数应为 1–{max_days} 的整数，用逗号分开，例：提前=7,3,1",
+    Notice.POLICY_ON_DAY: "当天提醒请填 开 或 关，例：当天=开",
+    Notice.POLICY_OVERDUE: "逾期提醒请写间隔天数和次数，例：逾期=每3天,3次（或 逾期=关）",
+    Notice.POLICY_QUIET: "免打扰时段请写开始和结束时间，例：免打扰=21:00-08:00（或 免打扰=无）",
+    Notice.POLICY_QUIET_CLOCK: "免打扰时间应在 00:00–23:59 之间",
+    Notice.POLICY_DIGEST: "每日简报请写整点（0–23），例：日报=9（或 日报=关）",
+    Notice.POLICY_DEADLINE_FORMAT: "截止时间格式：截止=2021-03-31 17:00",
+    Notice.POLICY_DEADLINE_INVALID: "截止时间不是有效的日期或时间",
 }
 
 
@@ -216,6 +254,19 @@ class Refused:
     @property
     def message(self) -> str:
         return NOTICES[self.code].format(**self.params)
+
+
+class Refusal(Exception):
+    """A refusal raised where returning one is awkward (deep in a parser); `str()` is the
+    message, `refused.code` what tests assert."""
+
+    def __init__(self, code: Notice, **params: str) -> None:
+        self.refused = Refused(code, params)
+        super().__init__(self.refused.message)
+
+    @property
+    def code(self) -> Notice:
+        return self.refused.code
 
 
 def text(code: Notice, **params: str) -> str:

@@ -35,6 +35,7 @@ from telegram.ext import (
 from bot import messages
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
 from bot.handlers.fill import text_answer
+from bot.messages import Notice
 from bot.reminders import remind, review_flow
 from bot.reminders.compose import notice_timing
 from bot.reminders.jobs import ReminderRuntime, runtime_of
@@ -374,7 +375,7 @@ async def comment_received(
             runtime.zone,
         )
     except review_flow.ReviewError as error:
-        if str(error) == review_flow.EMPTY_COMMENT or error.retry:  # ask again
+        if error.code is Notice.REVIEW_EMPTY_COMMENT or error.retry:  # ask again
             await in_thread(_await_comment, runtime, actor, pending.form_id, pending.version)
         await say(update, context, [str(error)])
         return

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.messages import Notice, Refusal
 from storage.records import ReminderPolicy
 
 KEYS = {
@@ -44,8 +45,8 @@ DEFAULT_DEADLINE_TIME = time(17, 30)  # a date alone means the end of that worki
 MAX_DAYS = 60
 
 
-class PolicyError(ValueError):
-    """A setting that cannot be read; the message is for the user."""
+class PolicyError(Refusal, ValueError):
+    """A setting that cannot be read; the message is for the user, the code for tests."""
 
 
 def parse_settings(
@@ -54,12 +55,12 @@ def parse_settings(
     """The policy and deadline after applying `text` (raises PolicyError)."""
     pieces = _SPLIT.split(text.strip())
     if pieces[0].strip():
-        raise PolicyError(f"看不懂「{pieces[0].strip()}」。格式示例：{EXAMPLE}")
+        raise PolicyError(Notice.POLICY_UNREADABLE, text=pieces[0].strip(), example=EXAMPLE)
     values: dict[str, str] = {}
     for key, value in zip(pieces[1::2], pieces[2::2], strict=True):
         values[KEYS[key.lower()]] = value.strip()
     if not values:
-        raise PolicyError(f"没有要修改的设置。格式示例：{EXAMPLE}")
+        raise PolicyError(Notice.POLICY_NOTHING_TO_CHANGE, example=EXAMPLE)
     changes: dict[str, object] = {}
     for name, value in values.items():
         if name == "deadline":
@@ -69,7 +70,7 @@ def parse_settings(
     try:
         return replace(policy, **changes), deadline  # type: ignore[arg-type]
     except ValueError as error:
-        raise PolicyError(f"设置无效：{error}") from None
+        raise PolicyError(Notice.POLICY_INVALID, detail=str(error)) from None
 
 
 def _is_off(value: str) -> bool:
@@ -81,7 +82,7 @@ def _before(value: str) -> dict[str, object]:
         return {"days_before": ()}
     days = [int(d) for d in re.findall(r"\d+", value)]
     if not days or any(not 1 <= d <= MAX_DAYS for d in days):
-        raise PolicyError(f"提前天数应为 1–{MAX_DAYS} 的整数，用逗号分开，例：提前=7,3,1")
+        raise PolicyError(Notice.POLICY_DAYS_BEFORE, max_days=str(MAX_DAYS))
     return {"days_before": tuple(sorted(set(days), reverse=True))}
 
 
@@ -90,7 +91,7 @@ def _on_day(value: str) -> dict[str, object]:
         return {"remind_on_day": True}
     if _is_off(value):
         return {"remind_on_day": False}
-    raise PolicyError("当天提醒请填 开 或 关，例：当天=开")
+    raise PolicyError(Notice.POLICY_ON_DAY)
 
 
 def _overdue(value: str) -> dict[str, object]:
@@ -98,7 +99,7 @@ def _overdue(value: str) -> dict[str, object]:
         return {"overdue_max": 0}
     numbers = [int(n) for n in re.findall(r"\d+", value)]
     if len(numbers) != 2 or not 1 <= numbers[0] <= MAX_DAYS or not 0 <= numbers[1] <= 20:
-        raise PolicyError("逾期提醒请写间隔天数和次数，例：逾期=每3天,3次（或 逾期=关）")
+        raise PolicyError(Notice.POLICY_OVERDUE)
     return {"overdue_every_days": numbers[0], "overdue_max": numbers[1]}
 
 
@@ -107,11 +108,11 @@ def _quiet(value: str) -> dict[str, object]:
         return {"quiet_start": time(0, 0), "quiet_end": time(0, 0)}
     clocks = _CLOCK.findall(value)
     if len(clocks) != 2:
-        raise PolicyError("免打扰时段请写开始和结束时间，例：免打扰=21:00-08:00（或 免打扰=无）")
+        raise PolicyError(Notice.POLICY_QUIET)
     try:
         start, end = (time(int(h), int(m)) for h, m in clocks)
     except ValueError:
-        raise PolicyError("免打扰时间应在 00:00–23:59 之间") from None
+        raise PolicyError(Notice.POLICY_QUIET_CLOCK) from None
     return {"quiet_start": start, "quiet_end": end}
 
 
@@ -120,7 +121,7 @@ def _digest(value: str) -> dict[str, object]:
         return {"digest_hour": None}
     match = re.fullmatch(r"(\d{1,2})(?:[:：]00|点|时)?", value)
     if match is None or not 0 <= int(match.group(1)) <= 23:
-        raise PolicyError("每日简报请写整点（0–23），例：日报=9（或 日报=关）")
+        raise PolicyError(Notice.POLICY_DIGEST)
     return {"digest_hour": int(match.group(1))}
 
 
@@ -137,7 +138,7 @@ def parse_deadline(value: str, zone: ZoneInfo) -> datetime:
     """2021-03-31 17:00 (local time); a date alone means 17:30 that day."""
     match = _DEADLINE.fullmatch(value.strip())
     if match is None:
-        raise PolicyError("截止时间格式：截止=2021-03-31 17:00")
+        raise PolicyError(Notice.POLICY_DEADLINE_FORMAT)
     year, month, day, hour, minute = match.groups()
     clock = DEFAULT_DEADLINE_TIME if hour is None else None
     try:
@@ -145,4 +146,4 @@ def parse_deadline(value: str, zone: ZoneInfo) -> datetime:
             clock = time(int(hour), int(minute))
         return datetime.combine(date(int(year), int(month), int(day)), clock, zone)
     except ValueError:
-        raise PolicyError("截止时间不是有效的日期或时间") from None
+        raise PolicyError(Notice.POLICY_DEADLINE_INVALID) from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.messages import Notice, Refusal
 from bot.reminders.compose import APPROVED, RETURNED, notice_moment
 from bot.reminders.planner import reachable_staff
 from bot.reminders.progress import FormProgress, form_name, form_progress
@@ -35,15 +36,10 @@ from storage.repos import (
 )
 
 MAX_COMMENT = 1000
-NOT_FOUND = "找不到这张表格。"
-NOT_ALLOWED = "你没有审核这张表格的权限。"
-NOT_SUBMITTED = "这张表格当前为「{status}」，只有已提交的表格可以审核。"
-CHANGED = "这张表格在你查看之后有了变化（当前为「{status}」），请重新查看后再审核。"
-EMPTY_COMMENT = "退回时请写明修改意见。"
 
 
-class ReviewError(Exception):
-    """A review that cannot be done; the message is for the supervisor."""
+class ReviewError(Refusal):
+    """A review that cannot be done; the message is for the supervisor, the code for tests."""
 
     retry = False  # the supervisor is asked for the comment again
 
@@ -80,11 +76,11 @@ def review_card(database: Database, actor: Actor, form_id: int) -> ReviewCard:
     with database.transaction() as session:
         form = FormRepository(session).get(form_id)
         if form is None:
-            raise ReviewError(NOT_FOUND)
+            raise ReviewError(Notice.REVIEW_NOT_FOUND)
         if not may_review(actor, form.department_id):
-            raise ReviewError(NOT_ALLOWED)
+            raise ReviewError(Notice.REVIEW_NOT_ALLOWED)
         if form.status is not FormStatus.SUBMITTED:
-            raise ReviewError(NOT_SUBMITTED.format(status=form.status.label))
+            raise ReviewError(Notice.REVIEW_NOT_SUBMITTED, status=form.status.label)
         round_ = RoundRepository(session).get(form.round_id)
         department = DepartmentRepository(session).get(form.department_id)
         author = UserRepository(session).get(form.updated_by) if form.updated_by else None
@@ -115,11 +111,11 @@ def return_for_changes(
 ) -> ReviewDone:
     comment = comment.strip()[:MAX_COMMENT]
     if not comment:
-        raise ReviewError(EMPTY_COMMENT)
+        raise ReviewError(Notice.REVIEW_EMPTY_COMMENT)
     try:
         check_typed_text(comment, "退回意见", "请补充产出指标的目标值")
     except RefusedText as error:
-        raise CommentRefused(error.problem.message) from None
+        raise CommentRefused(Notice.REVIEW_COMMENT_REFUSED, reason=error.problem.message) from None
     return _review(database, actor, form_id, version, FormStatus.RETURNED, comment, now, zone)
 
 
@@ -139,11 +135,11 @@ def _review(
             forms = FormRepository(session)
             form = forms.get(form_id)
             if form is None:
-                raise ReviewError(NOT_FOUND)
+                raise ReviewError(Notice.REVIEW_NOT_FOUND)
             if not may_review(actor, form.department_id):
-                raise ReviewError(NOT_ALLOWED)
+                raise ReviewError(Notice.REVIEW_NOT_ALLOWED)
             if form.version != version or form.status is not FormStatus.SUBMITTED:
-                raise ReviewError(CHANGED.format(status=form.status.label))
+                raise ReviewError(Notice.REVIEW_CHANGED, status=form.status.label)
             forms.set_status(
                 form_id,
                 status,
@@ -167,4 +163,4 @@ def _review(
             name = form_name(get_layout(round_.layout), updated)
             return ReviewDone(updated, name, department.name, len(staff), notice_at)
     except StaleVersionError as error:  # changed between our read and our write
-        raise ReviewError(CHANGED.format(status=error.current.status.label)) from None
+        raise ReviewError(Notice.REVIEW_CHANGED, status=error.current.status.label) from None

@@ -55,7 +55,6 @@ from bot.keyboards import (
 )
 from bot.messages import Notice
 from bot.messages import text as said
-from bot.reminders import review_flow
 from bot.reminders.commands import REVIEWERS_ONLY, ROUND_WIDE_ONLY
 from bot.service import FilingService
 from dialogs.actions import Action, ActionKind
@@ -264,7 +263,8 @@ class Case:
 
 
 NOT_ALLOWED, NOT_STAFF = said(Notice.NOT_ALLOWED), said(Notice.NOT_STAFF)
-REVIEW_REFUSED = review_flow.NOT_ALLOWED
+REVIEW_REFUSED = said(Notice.REVIEW_NOT_ALLOWED)
+REVIEW_NOT_FOUND = said(Notice.REVIEW_NOT_FOUND)
 EXPORT_X = f"2021_{X}_绩效目标表.xlsx"
 EXPORT_Y = f"2021_{Y}_绩效目标表.xlsx"
 CHOOSE_EXPORT = "请选择要导出的部门"
@@ -747,7 +747,7 @@ CASES: list[Case] = [
         "a review card of a form that does not exist",
         "button",
         text("rv:s:999999"),
-        everyone(staff=no(review_flow.NOT_FOUND), reviewers=no(review_flow.NOT_FOUND)),
+        everyone(staff=no(REVIEW_NOT_FOUND), reviewers=no(REVIEW_NOT_FOUND)),
     ),
 ]
 

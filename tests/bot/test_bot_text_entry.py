@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.messages import Notice
 from bot.reminders import review_flow
 from bot.roles import Actor
 from dialogs.catalogue import Code, Problem
@@ -63,5 +64,5 @@ def test_a_return_comment_is_refused_and_asked_again(db: Database) -> None:
             now=datetime(2022, 3, 1, tzinfo=UTC),
             zone=ZoneInfo("Asia/Shanghai"),
         )
-    assert refused.value.retry
+    assert refused.value.retry and refused.value.code is Notice.REVIEW_COMMENT_REFUSED
     assert str(refused.value) == _refusal("退回意见", "请补充产出指标的目标值")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.messages import Notice
 from bot.reminders.policy import PolicyError, parse_settings
 from storage.records import ReminderPolicy
 
@@ -56,10 +57,23 @@ def test_settings_are_read(
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["", "你好", "提前=99", "提前=x", "当天=也许", "逾期=3", "免打扰=21点", "日报=25", "截止=明天"],
+    ("text", "code"),
+    [
+        ("", Notice.POLICY_NOTHING_TO_CHANGE),
+        ("你好", Notice.POLICY_UNREADABLE),
+        ("提前=99", Notice.POLICY_DAYS_BEFORE),
+        ("提前=x", Notice.POLICY_DAYS_BEFORE),
+        ("当天=也许", Notice.POLICY_ON_DAY),
+        ("逾期=3", Notice.POLICY_OVERDUE),
+        ("免打扰=21点", Notice.POLICY_QUIET),
+        ("免打扰=25:00-08:00", Notice.POLICY_QUIET_CLOCK),
+        ("日报=25", Notice.POLICY_DIGEST),
+        ("截止=明天", Notice.POLICY_DEADLINE_FORMAT),
+        ("截止=2021-02-30", Notice.POLICY_DEADLINE_INVALID),
+    ],
 )
-def test_unreadable_settings_are_refused_in_chinese(text: str) -> None:
+def test_unreadable_settings_are_refused_in_chinese(text: str, code: Notice) -> None:
     with pytest.raises(PolicyError) as refused:
         parse_settings(text, BASE, DEADLINE, SHANGHAI)
+    assert refused.value.code is code
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(refused.value))
