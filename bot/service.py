@@ -223,10 +223,6 @@ class FilingService:
 
     # --- forms -------------------------------------------------------------------------------
 
-    def forms_of(self, department_id: int, round_id: int) -> list[StoredForm]:
-        with self.database.transaction() as session:
-            return FormRepository(session).list_for_department(department_id, round_id)
-
     def open_table_a(self, department_id: int, round_id: int, actor_user_id: int) -> FormView:
         with self.database.transaction() as session:
             form = FormRepository(session).get_or_create(

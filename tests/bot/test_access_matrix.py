@@ -408,6 +408,12 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "/newdept without a name",
+        "text",
+        text("/newdept"),
+        everyone(staff=no(NOT_ALLOWED), reviewers=no(NOT_ALLOWED), admin=yes("用法：/newdept")),
+    ),
+    Case(
         "/newround",
         "text",
         text("/newround 2022 2022-03-31"),
@@ -735,6 +741,24 @@ CASES: list[Case] = [
         "a form that does not exist",
         "button",
         text("s:999999:0:0"),
+        everyone(staff=no(NOT_ALLOWED), reviewers=no(NOT_ALLOWED)),
+    ),
+    Case(
+        "a jump in a form that does not exist",
+        "button",
+        text("j:999999:0:f:total"),
+        everyone(staff=no(NOT_ALLOWED), reviewers=no(NOT_ALLOWED)),
+    ),
+    Case(
+        "the review of a form that does not exist",
+        "button",
+        text("r:999999:0"),
+        everyone(staff=no(NOT_ALLOWED), reviewers=no(NOT_ALLOWED)),
+    ),
+    Case(
+        "a preview of a department that does not exist",
+        "button",
+        text("v:999999:0"),
         everyone(staff=no(NOT_ALLOWED), reviewers=no(NOT_ALLOWED)),
     ),
     Case(
