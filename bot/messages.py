@@ -164,6 +164,8 @@ class Notice(StrEnum):
     DEPARTMENT_EXISTS = "department_exists"
     DEPARTMENT_NAME_LENGTH = "department_name_length"
     NO_DEPARTMENTS_YET = "no_departments_yet"
+    REVIEWERS_ONLY = "reviewers_only"
+    ROUND_WIDE_ONLY = "round_wide_only"
     # --- review (approve, return with a comment) --------------------------------------------
     REVIEW_NOT_FOUND = "review_not_found"
     REVIEW_NOT_ALLOWED = "review_not_allowed"
@@ -213,6 +215,11 @@ NOTICES: Mapping[Notice, str] = {
     Notice.DEPARTMENT_EXISTS: "部门“{name}”已存在。",
     Notice.DEPARTMENT_NAME_LENGTH: "部门名称应为 1 到 50 个字。",
     Notice.NO_DEPARTMENTS_YET: "还没有部门。管理员可用 /newdept 新建。",
+    Notice.REVIEWERS_ONLY: "这个命令供审核人和管理员使用。",
+    Notice.ROUND_WIDE_ONLY: (
+        "截止时间和提醒设置对本轮所有部门生效，只有管理员和区级审核人可以修改。"
+        "你可以发送 /policy 查看当前设置。"
+    ),
     Notice.REVIEW_NOT_FOUND: "找不到这张表格。",
     Notice.REVIEW_NOT_ALLOWED: "你没有审核这张表格的权限。",
     Notice.REVIEW_NOT_SUBMITTED: "这张表格当前为「{status}」，只有已提交的表格可以审核。",

@@ -36,6 +36,7 @@ from bot import messages
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
 from bot.handlers.fill import text_answer
 from bot.messages import Notice
+from bot.messages import text as notice_text
 from bot.reminders import remind, review_flow
 from bot.reminders.compose import notice_timing
 from bot.reminders.jobs import ReminderRuntime, runtime_of
@@ -62,11 +63,8 @@ _SHOW = re.compile(r"rv:s:(\d{1,12})")
 _DECIDE = re.compile(r"rv:([ar]):(\d{1,12}):(\d{1,12})")
 CANCEL = "rv:x"
 MAX_REVIEW_BUTTONS = 10
-REVIEWERS_ONLY = "这个命令供审核人和管理员使用。"
-ROUND_WIDE_ONLY = (
-    "截止时间和提醒设置对本轮所有部门生效，只有管理员和区级审核人可以修改。"
-    "你可以发送 /policy 查看当前设置。"
-)
+REVIEWERS_ONLY = notice_text(Notice.REVIEWERS_ONLY)
+ROUND_WIDE_ONLY = notice_text(Notice.ROUND_WIDE_ONLY)
 REMIND_REPLY_WAIT = 20.0  # seconds /remind waits for its reminders to go out before replying
 
 

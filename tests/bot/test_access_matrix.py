@@ -55,7 +55,6 @@ from bot.keyboards import (
 )
 from bot.messages import Notice
 from bot.messages import text as said
-from bot.reminders.commands import REVIEWERS_ONLY, ROUND_WIDE_ONLY
 from bot.service import FilingService
 from dialogs.actions import Action, ActionKind
 from dialogs.state import FormStatus
@@ -264,6 +263,7 @@ class Case:
 
 NOT_ALLOWED, NOT_STAFF = said(Notice.NOT_ALLOWED), said(Notice.NOT_STAFF)
 REVIEW_REFUSED = said(Notice.REVIEW_NOT_ALLOWED)
+REVIEWERS_ONLY, ROUND_WIDE_ONLY = said(Notice.REVIEWERS_ONLY), said(Notice.ROUND_WIDE_ONLY)
 REVIEW_NOT_FOUND = said(Notice.REVIEW_NOT_FOUND)
 EXPORT_X = f"2021_{X}_绩效目标表.xlsx"
 EXPORT_Y = f"2021_{Y}_绩效目标表.xlsx"
