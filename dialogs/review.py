@@ -31,7 +31,7 @@ def _cell(group: str, row: int, column: str) -> str:
 @dataclass(frozen=True)
 class Review:
     """A form's whole-form checks and its text: `lines` under the heading `title`, for any
-    channel to lay out (the Telegram channel cuts them into messages, bot/split.py)."""
+    channel to lay out (a chat channel cuts them into messages of its size)."""
 
     title: str
     lines: tuple[str, ...]
