@@ -322,7 +322,7 @@ async def test_remind_replies_while_a_slow_send_goes_on(
             if chat in staff and chat not in held:
                 held.add(chat)
                 raise ApiError(429, "Too Many Requests: retry after 30", {"retry_after": 30})
-            return s.env.fake._send_message(params, files)
+            return s.env.fake.perform("sendMessage", params, files)
 
         s.env.fake.set_handler("sendMessage", flood_wait)
         supervisor = s.person("审核人")
