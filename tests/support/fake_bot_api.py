@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
@@ -151,11 +152,13 @@ class FakeBotApi:
         retry_after: int = 1,
         drop: bool = False,
         processed: bool = False,
+        description: str | None = None,
     ) -> Fault:
         """Answer the next `n` calls of `method` with an error: 429 with retry_after, another
-        status, or `drop=True` to drop the connection unanswered. `processed=True` performs the
-        call first (the message is sent) and fails after: "the answer was lost"."""
-        fault = Fault(method.lower(), n, status, retry_after, drop, processed)
+        status (and `description`), or `drop=True` to drop the connection unanswered.
+        `processed=True` performs the call first (the message is sent) and fails after: "the
+        answer was lost"."""
+        fault = Fault(method.lower(), n, status, retry_after, drop, processed, description)
         self.faults.append(fault)
         return fault
 
@@ -660,7 +663,14 @@ class FakeRequest(BaseRequest):
         return None
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = None,
+        write_timeout: ODVInput[float] = None,
+        connect_timeout: ODVInput[float] = None,
+        pool_timeout: ODVInput[float] = None,
     ) -> tuple[int, bytes]:
         if "/file/bot" in url:
             data = self.fake.download(url.split("/file/bot", 1)[1].split("/", 1)[1])

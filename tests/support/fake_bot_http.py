@@ -48,7 +48,7 @@ class _Call(tornado.web.RequestHandler):
         for name, values in {**self.request.query_arguments, **self.request.body_arguments}.items():
             raw = values[-1].decode()
             params[name] = raw if name in _STRINGS else _json_or_text(raw)
-        files = {
+        files: dict[str, tuple[str | None, bytes, str | None]] = {
             name: (parts[-1].filename, bytes(parts[-1].body), parts[-1].content_type)
             for name, parts in self.request.files.items()
         }

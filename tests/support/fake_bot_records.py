@@ -41,10 +41,7 @@ class TgChat:
     title: str | None = None
 
     def to_json(self) -> JSON:
-        data: JSON = {"id": self.id, "type": self.type}
-        if self.title is not None:
-            data["title"] = self.title
-        return data
+        return {key: value for key, value in vars(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -57,12 +54,7 @@ class TgUser:
     language_code: str | None = "zh-hans"
 
     def to_json(self) -> JSON:
-        data: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.username:
-            data["username"] = self.username
-        if self.language_code:
-            data["language_code"] = self.language_code
-        return data
+        return {"is_bot": False, **{key: value for key, value in vars(self).items() if value}}
 
     @property
     def private_chat(self) -> TgChat:
@@ -90,16 +82,14 @@ class FakeFile:
 
     def to_json(self, *, photo: bool = False) -> JSON:
         data: JSON = {"file_id": self.file_id, "file_unique_id": self.file_id}
-        data |= {
-            "file_size": len(self.data),
-            "file_name": self.filename,
-            "mime_type": self.mime_type,
-        }
-        if photo:  # width and height from the PNG header
+        data["file_size"] = len(self.data)
+        if photo:  # a PhotoSize: its size from the PNG header
             png = self.data.startswith(b"\x89PNG") and len(self.data) >= 24
             data["width"], data["height"] = (
                 struct.unpack(">II", self.data[16:24]) if png else (1, 1)
             )
+        else:
+            data |= {"file_name": self.filename, "mime_type": self.mime_type}
         return {key: value for key, value in data.items() if value is not None}
 
 
@@ -189,10 +179,6 @@ class ApiRequest:
     def ok(self) -> bool:
         return self.status == 200
 
-    @property
-    def description(self) -> str | None:
-        return None if self.response is None else self.response.get("description")
-
 
 @dataclass
 class CallbackQuery:
@@ -223,17 +209,17 @@ class Fault:
     retry_after: int
     drop: bool
     processed: bool
+    description: str | None = None
     fired: int = 0
 
     def answer(self) -> tuple[int, JSON] | None:
         """The error to answer with; None to drop the connection."""
         if self.drop:
             return None
-        if self.status == 429:
-            retry = {"retry_after": self.retry_after}
-            error = ApiError(429, f"Too Many Requests: retry after {self.retry_after}", retry)
-        else:
-            error = ApiError(self.status, HTTPStatus(self.status).phrase)
+        retry = {"retry_after": self.retry_after} if self.status == 429 else None
+        flood = f"Too Many Requests: retry after {self.retry_after}" if retry else None
+        description = self.description or flood or HTTPStatus(self.status).phrase
+        error = ApiError(self.status, description, retry)
         return error.status, error.payload()
 
 
@@ -294,20 +280,20 @@ def _reference(ref: str, where: str) -> str:
 def visible(text: Any, parse_mode: Any, limit: int, too_long: str, empty: str | None = None) -> str:
     """What the user sees of a text or caption, refused as Telegram refuses it (`empty`:
     what an empty one is called)."""
-    text = "" if text is None else str(text)
+    shown = "" if text is None else str(text)
     if str(parse_mode or "").lower() == "html":
         try:
-            text = parse_html(text)
+            shown = parse_html(shown)
         except EntityParseError as error:
             raise bad_request(f"can't parse entities: {error}") from None
     elif parse_mode:
         raise bad_request(f"the fake parses HTML only, not {parse_mode}")
-    text = text.strip(" \t\n\r\x0b\x0c")  # Telegram trims a message
-    if not text and empty is not None:
+    shown = shown.strip(" \t\n\r\x0b\x0c")  # Telegram trims a message
+    if not shown and empty is not None:
         raise bad_request(f"message {empty} is empty")
-    if len(text) > limit:
+    if len(shown) > limit:
         raise bad_request(too_long)
-    return text
+    return shown
 
 
 def inline_keyboard(raw: Any) -> list[list[InlineButton]] | None:
