@@ -9,12 +9,12 @@ A batch goes like this, each step its own committed transaction unless said othe
   1. claim   ReminderLogRepository.claim_due: a conditional UPDATE (pending, and unclaimed or
              its lease expired; SKIP LOCKED on PostgreSQL). Two workers never hold one row.
   2. renew   right before a user's message is sent, the rows still held are renewed
-             (ReminderLogRepository.renew, conditional on `claimed_by` = us). A row another worker took after
-             our lease ran out is dropped here and never sent by us; the renewed lease
-             (10 minutes) outlasts the paced send, whose 429 back-offs are bounded.
+             (ReminderLogRepository.renew, conditional on `claimed_by` = us). A row another
+             worker took after our lease ran out is dropped here and never sent by us; the
+             renewed lease (10 minutes) outlasts the paced send, whose 429 back-offs are bounded.
      For approval notices the same step also absorbs (ReminderLogRepository.absorb, the same
-             UPDATE) the user's other approval notices logged so far, so one message covers
-             every approval of the coalescing window (compose.COALESCE_WINDOW).
+             conditional UPDATE) the user's other approval notices logged so far, so one
+             message covers every approval of the coalescing window (compose.COALESCE_WINDOW).
   3. send    one Telegram message for the user's rows of that moment (paced by bot/ratelimit.py).
   4. mark    mark_sent for those rows, at once, in one transaction (or blocked / failed).
 
@@ -30,7 +30,8 @@ Bot API has no idempotency key nor a way to ask what a chat received, so no orde
 send and mark can close it: marking before sending would instead lose reminders in the same
 window, and for reminders a rare duplicate is the lesser evil. A graceful stop (the application
 stopping) waits for the messages in flight, marks them, and gives back the claims it did not
-send yet (ReminderLogRepository.release), so a restart sends those at once instead of after the lease.
+send yet (ReminderLogRepository.release), so a restart sends those at once instead of after
+the lease.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.progress import FormProgress, form_progress
 from bot.reminders.compose import (
     COALESCE_WINDOW,
     COALESCED_KINDS,
@@ -53,7 +55,6 @@ from bot.reminders.compose import (
     compose,
     still_relevant,
 )
-from bot.reminders.progress import FormProgress, form_progress
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.transport import (
     ChatBlocked,

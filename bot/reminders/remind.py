@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.reminders.planner import Planned
 from bot.reminders.schedule import MANUAL
-from bot.reminders.texts import local_text, render
+from bot.texts import local_text, render
 from storage.db import Database
 from storage.models import ReminderRow
 from storage.records import Department, ReminderStatus, Round, User

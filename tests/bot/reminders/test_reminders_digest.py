@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.reminders.digest import DigestSender
-from bot.reminders.report import round_report
-from bot.reminders.texts import local_text, remaining_text, render, split_messages
+from bot.status.report import round_report
+from bot.texts import local_text, remaining_text, render, split_messages
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import ReminderPolicy
