@@ -6,7 +6,7 @@ both send one row (see bot/reminders/dispatcher.py for the whole protocol)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -236,6 +236,23 @@ class ReminderLogRepository:
             claimed_by=worker if final else None,
             last_error=error,
         )
+
+    def statuses_at(
+        self, round_id: int, kind: str, due_at: datetime, user_ids: Iterable[int]
+    ) -> dict[int, set[ReminderStatus]]:
+        """The statuses of the users' rows of one moment and kind (what a /remind became)."""
+        rows = self.session.execute(
+            select(ReminderRow.user_id, ReminderRow.status).where(
+                ReminderRow.round_id == round_id,
+                ReminderRow.kind == kind,
+                ReminderRow.due_at == due_at,
+                ReminderRow.user_id.in_(list(user_ids)),
+            )
+        ).all()
+        found: dict[int, set[ReminderStatus]] = {}
+        for user_id, status in rows:
+            found.setdefault(user_id, set()).add(ReminderStatus(status))
+        return found
 
     def get(self, reminder_id: int) -> ReminderEntry | None:
         entries = self._entries([reminder_id])
