@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -115,6 +116,15 @@ def visible_departments(session: Session, actor: Actor) -> list[Department]:
     """The departments of `actor.scope`, in the repository's order."""
     scope = actor.scope
     return [d for d in DepartmentRepository(session).list_all() if scope is None or d.id in scope]
+
+
+class Refused(Exception):
+    """What a service will not do for an actor, or cannot do now: `code` (a StrEnum member of
+    the service) names it, and the channel says it."""
+
+    def __init__(self, code: StrEnum) -> None:
+        super().__init__(code.value)
+        self.code = code
 
 
 class RefusedText(ValueError):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+from enum import StrEnum
 
 from telegram import Update
 
@@ -17,7 +18,8 @@ from bot.reminders import remind
 from bot.reminders.jobs import runtime_of
 from bot.reminders.policy import EXAMPLE, PolicyError
 from bot.reminders.schedule import next_due
-from bot.reminders.service import RoundsCode, RoundsRefused, RoundsService
+from bot.reminders.service import RoundsCode, RoundsService
+from bot.roles import Refused
 from bot.texts import local_text, render
 
 REVIEWERS_ONLY = "这个命令供审核人和管理员使用。"
@@ -25,7 +27,7 @@ ROUND_WIDE_ONLY = (
     "截止时间和提醒设置对本轮所有部门生效，只有管理员和区级审核人可以修改。"
     "你可以发送 /policy 查看当前设置。"
 )
-REFUSALS = {
+REFUSALS: dict[StrEnum, str] = {
     RoundsCode.NO_ROUND: messages.NO_ROUND,
     RoundsCode.REVIEWERS_ONLY: REVIEWERS_ONLY,
     RoundsCode.ROUND_WIDE_ONLY: ROUND_WIDE_ONLY,
@@ -38,7 +40,7 @@ async def remind_command(update: Update, context: BotContext) -> None:
     year = year_of(list(context.args or []))
     try:
         asked = await in_thread(RoundsService(runtime).remind, context.me, year)
-    except RoundsRefused as refused:
+    except Refused as refused:
         await say(update, context, [REFUSALS[refused.code]])
         return
     if asked.planned.new_users and asked.due_at <= asked.now:
@@ -59,7 +61,7 @@ async def policy_command(update: Update, context: BotContext) -> None:
     settings = " ".join(args[1:] if year is not None else args)
     try:
         view = await in_thread(RoundsService(runtime).policy, context.me, year, settings)
-    except RoundsRefused as refused:
+    except Refused as refused:
         await say(update, context, [REFUSALS[refused.code]])
         return
     except PolicyError as error:

@@ -5,6 +5,7 @@ awaiting their review; staff see their own department."""
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -12,14 +13,15 @@ from bot import messages
 from bot.clock import clock_of
 from bot.handlers.common import BotContext, chat_id_of, in_thread, say, send_html
 from bot.keyboards import ReviewOp, ReviewPress, button, markup
+from bot.roles import Refused
 from bot.status.picture import send_round_picture
 from bot.status.report import RoundReport
-from bot.status.service import StatusCode, StatusRefused, StatusService
+from bot.status.service import StatusCode, StatusService
 from bot.texts import local_text, remaining_text, render, shorten, split_messages
 
 QUALITY_WORD = "质量"  # `/status 质量`: departments sorted by their indicator quality
 MAX_REVIEW_BUTTONS = 10
-REFUSALS = {
+REFUSALS: dict[StrEnum, str] = {
     StatusCode.NO_ROUND: messages.NO_ROUND,
     StatusCode.NO_DEPARTMENTS: messages.NO_DEPARTMENTS_IN_SCOPE,
 }
@@ -41,7 +43,7 @@ async def status_command(update: Update, context: BotContext) -> None:
         view = await in_thread(
             service.round_status, context.me, year_of(args), QUALITY_WORD in args
         )
-    except StatusRefused as refused:
+    except Refused as refused:
         await say(update, context, [REFUSALS[refused.code]])
         return
     zone = context.deps.settings.zone

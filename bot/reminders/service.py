@@ -15,7 +15,7 @@ from enum import StrEnum
 from bot.reminders.jobs import ReminderRuntime
 from bot.reminders.planner import Planned
 from bot.reminders.policy import parse_settings
-from bot.roles import Actor
+from bot.roles import Actor, Refused
 from storage.records import Round
 from storage.repos import RoundRepository
 
@@ -24,12 +24,6 @@ class RoundsCode(StrEnum):
     NO_ROUND = "no_round"
     REVIEWERS_ONLY = "reviewers_only"
     ROUND_WIDE_ONLY = "round_wide_only"
-
-
-class RoundsRefused(Exception):
-    def __init__(self, code: RoundsCode) -> None:
-        super().__init__(code.value)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -55,30 +49,30 @@ class RoundsService:
         self.runtime = runtime
 
     def open_round(self, year: int | None) -> Round:
-        """The latest open round, or the open round of `year`; raises RoundsRefused."""
+        """The latest open round, or the open round of `year`; raises Refused (a RoundsCode)."""
         with self.runtime.database.reading() as session:
             rounds = RoundRepository(session)
             found = rounds.latest_open() if year is None else rounds.open_of_year(year)
         if found is None:
-            raise RoundsRefused(RoundsCode.NO_ROUND)
+            raise Refused(RoundsCode.NO_ROUND)
         return found
 
     def remind(self, actor: Actor, year: int | None) -> Reminding:
         if not actor.reviews:
-            raise RoundsRefused(RoundsCode.REVIEWERS_ONLY)
+            raise Refused(RoundsCode.REVIEWERS_ONLY)
         round_ = self.open_round(year)
         now = self.runtime.clock.now()
         due_at, planned = self.runtime.planner.plan_manual(round_, actor.scope, now)
         return Reminding(round_, due_at, planned, now)
 
     def policy(self, actor: Actor, year: int | None, settings: str) -> PolicyView:
-        """The round's policy, after applying `settings` when given (raises RoundsRefused, and
+        """The round's policy, after applying `settings` when given (raises Refused, and
         PolicyError with a message for the user)."""
         round_ = self.open_round(year)
         may_change = actor.sets_round_policy
         if settings:
             if not may_change:
-                raise RoundsRefused(RoundsCode.ROUND_WIDE_ONLY)
+                raise Refused(RoundsCode.ROUND_WIDE_ONLY)
             zone = self.runtime.zone
             policy, deadline = parse_settings(settings, round_.policy, round_.deadline, zone)
             with self.runtime.database.transaction() as session:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.progress import FormProgress, form_progress
-from bot.roles import Actor
+from bot.roles import Actor, Refused
 from bot.status.report import RoundReport, round_report
 from dialogs.loader import get_layout
 from storage.db import Database
@@ -24,12 +24,6 @@ from storage.repos import DepartmentRepository, FormRepository, RoundRepository
 class StatusCode(StrEnum):
     NO_ROUND = "no_round"
     NO_DEPARTMENTS = "no_departments_in_scope"
-
-
-class StatusRefused(Exception):
-    def __init__(self, code: StatusCode) -> None:
-        super().__init__(code.value)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -59,16 +53,16 @@ class StatusService:
 
     def round_status(self, actor: Actor, year: int | None, by_quality: bool) -> StatusView:
         """The latest open round (or the open round of `year`), department by department, for
-        the departments the actor may see; raises StatusRefused."""
+        the departments the actor may see; raises Refused (a StatusCode)."""
         scope = actor.scope
         now = self.clock.now()
         with self.database.reading() as session:
             rounds = RoundRepository(session)
             round_ = rounds.latest_open() if year is None else rounds.open_of_year(year)
             if round_ is None:
-                raise StatusRefused(StatusCode.NO_ROUND)
+                raise Refused(StatusCode.NO_ROUND)
             if scope == frozenset():
-                raise StatusRefused(StatusCode.NO_DEPARTMENTS)
+                raise Refused(StatusCode.NO_DEPARTMENTS)
             report = round_report(session, round_, now, scope)
         if by_quality:
             report = report.by_quality()
