@@ -14,34 +14,6 @@ ROLE_LABELS: dict[Role, str] = {
     Role.STAFF: "填报人员",
 }
 
-# (command, description) as registered with setMyCommands; Telegram shows them in the menu.
-STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "开始使用"),
-    ("fill", "填报：选择或继续填写表格"),
-    ("review", "预览当前表格"),
-    ("submit", "提交当前表格"),
-    ("cancel", "暂停填写（已填内容不会丢失）"),
-    ("status", "查看填报进度"),
-    ("export", "导出绩效目标表（Excel 和 PDF）"),
-    ("preview", "以图片预览表格的打印效果"),
-    ("tableb", "查看表B（由各支出方向自动汇总）"),
-    ("join", "使用邀请码加入"),
-    ("help", "使用说明"),
-)
-SUPERVISOR_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("invite", "生成填报人员邀请码"),
-    ("remind", "立即提醒未完成的部门"),
-    ("policy", "设置提醒规则"),
-)
-ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("admin", "管理菜单"),
-    ("invite", "生成邀请码"),
-    ("newdept", "新建部门"),
-    ("newround", "新建填报轮次"),
-    ("remind", "立即提醒未完成的部门"),
-    ("policy", "设置提醒规则"),
-)
-
 JOIN_EXPLANATION = (
     "你好！这是预算绩效目标表填报助手，仅供受邀的单位人员使用。\n"
     "如需使用，请向本单位的审核人或管理员索取邀请码，然后点击邀请链接，"

@@ -11,16 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
 from dialogs.catalogue import Code, Problem
-from dialogs.definition import TableKind
-from dialogs.engine import Engine
-from dialogs.filing import UNNAMED_DIRECTION
-from dialogs.loader import get_layout, load_layouts
+from dialogs.loader import load_layouts
 from dialogs.parsing.text import has_invisible_characters
-from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import Department, Invite, RedeemFailure, Role, Round, StoredForm, User
 from storage.repos import (
@@ -78,6 +75,14 @@ class Actor:
             return frozenset({department})
         return frozenset()
 
+    @property
+    def reviews(self) -> bool:
+        """Supervisors, district supervisors and admins review submitted forms (in their scope)."""
+        return self.role is not Role.STAFF
+
+    def may_review(self, department_id: int) -> bool:
+        return self.reviews and self.may_view(department_id)
+
     def may_view(self, department_id: int) -> bool:
         scope = self.scope
         return scope is None or department_id in scope
@@ -113,6 +118,15 @@ def visible_departments(session: Session, actor: Actor) -> list[Department]:
     return [d for d in DepartmentRepository(session).list_all() if scope is None or d.id in scope]
 
 
+class Refused(Exception):
+    """What a service will not do for an actor, or cannot do now: `code` (a StrEnum member of
+    the service) names it, and the channel says it."""
+
+    def __init__(self, code: StrEnum) -> None:
+        super().__init__(code.value)
+        self.code = code
+
+
 class RefusedText(ValueError):
     """A name or comment the user typed holds a character a workbook cannot hold; `problem`
     says which field and shows a valid example."""
@@ -126,22 +140,6 @@ def check_typed_text(text: str, field: str, example: str) -> None:
     """Raises RefusedText for the characters the filing steps refuse (CONTROL_CHARACTERS)."""
     if has_invisible_characters(text):
         raise RefusedText(Problem(Code.CONTROL_CHARACTERS, {"field": field, "example": example}))
-
-
-@dataclass(frozen=True)
-class FormLine:
-    form_id: int
-    kind: TableKind
-    name: str
-    status: FormStatus
-    sections_done: int
-    section_count: int
-
-
-@dataclass(frozen=True)
-class DepartmentStatus:
-    department: Department
-    forms: tuple[FormLine, ...]
 
 
 class _Rollback(Exception):
@@ -310,26 +308,3 @@ class Directory:
     def form(self, form_id: int) -> StoredForm | None:
         with self.database.transaction() as session:
             return FormRepository(session).get(form_id)
-
-    def status(self, actor: Actor, round_: Round) -> list[DepartmentStatus]:
-        """Each department of the actor's scope with its forms of the round."""
-        layout = get_layout(round_.layout)
-        with self.database.transaction() as session:
-            departments = visible_departments(session, actor)
-            repository = FormRepository(session)
-            if len(departments) == 1:  # staff: only their own department's forms are read
-                forms = repository.list_for_department(departments[0].id, round_.id)
-            else:
-                forms = repository.list_for_round(round_.id)
-        result = []
-        for department in departments:
-            lines = []
-            for form in (f for f in forms if f.department_id == department.id):
-                engine = Engine(layout.table(form.kind))
-                done, total = engine.sections_done(engine.resume(form.state))
-                name = layout.table(form.kind).name
-                if form.kind is TableKind.C:
-                    name = form.instance_name or UNNAMED_DIRECTION
-                lines.append(FormLine(form.id, form.kind, name, form.status, done, total))
-            result.append(DepartmentStatus(department, tuple(lines)))
-        return result

@@ -9,6 +9,7 @@ from bot.carryover import CarryOverService
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say
 from bot.handlers.returned import menu_lines
 from bot.handlers.screens import send_review, show_opened, show_result, show_step
+from bot.handlers.status import status_service
 from bot.keyboards import (
     JumpPress,
     MenuOp,
@@ -20,7 +21,7 @@ from bot.keyboards import (
     pressed_button,
 )
 from bot.render import Line
-from bot.roles import Actor, DepartmentStatus
+from bot.roles import Actor
 from bot.service import AnswerRefused
 from dialogs.actions import Action, ActionKind
 from dialogs.definition import TableKind
@@ -62,10 +63,7 @@ def _progress_text(done: int, total: int, status_label: str, editable: bool) -> 
 async def send_menu(
     update: Update, context: BotContext, actor: Actor, round_: Round, note: str = ""
 ) -> None:
-    statuses = await in_thread(context.deps.directory.status, actor, round_)
-    own: DepartmentStatus | None = next(
-        (s for s in statuses if s.department.id == actor.user.department_id), None
-    )
+    own = await in_thread(status_service(context).department_forms, actor, round_)
     if own is None:
         await say(update, context, [messages.NO_DEPARTMENT])
         return
