@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+CLOCK_KEY = "jixiao.clock"  # bot_data: the application's wall clock (install_reminders sets it)
 
 
 class Clock(Protocol):
@@ -37,3 +40,10 @@ class SystemTimer:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(seconds, 0.0))
+
+
+def clock_of(bot_data: Mapping[Any, Any]) -> Clock:
+    """The application's wall clock: the one the reminders were installed with (so that /status
+    and review agree with them on what is due), else the system's."""
+    clock = bot_data.get(CLOCK_KEY)
+    return clock if clock is not None else SystemClock()

@@ -16,6 +16,11 @@ permission. The server re-derives what a button means when it is pressed:
   x:<1|0>                    apply / drop the workbook this user sent for import (the file
                              itself is held server-side for that user only)
   e:0                        export every department the user may see (the round workbook)
+  rv:s:<form>                show a submitted form to review, with [通过] [退回修改]
+  rv:a:<form>:<version>      approve it       rv:r:<form>:<version>  return it (a comment follows)
+  rv:x                       cancel a return
+                             (review buttons keep the form they had before this codec knew
+                             them, so that the buttons in messages sent before still work)
 
 A form button is honoured only while the form is still at <version> (so a stale, repeated or
 forged button never changes data), and every id is re-checked against the user's rights.
@@ -46,6 +51,13 @@ class FormOp(StrEnum):
     SUBMIT = "u"
     CONFIRM = "c"
     UPDATE_YEAR = "y"  # texts copied from last year: their old year made this round's
+
+
+class ReviewOp(StrEnum):
+    SHOW = "s"
+    APPROVE = "a"
+    RETURN = "r"
+    CANCEL = "x"
 
 
 class MenuOp(StrEnum):
@@ -124,6 +136,16 @@ class PreviewPress:
     table: int | None = None
 
 
+@dataclass(frozen=True)
+class ReviewPress:
+    """A supervisor's review of a submitted form (`form_id` and `version` 0 for CANCEL; SHOW
+    names no version: the card shows the form as it is)."""
+
+    op: ReviewOp
+    form_id: int = 0
+    version: int = 0
+
+
 Callback = (
     StepPress
     | JumpPress
@@ -134,6 +156,7 @@ Callback = (
     | RoundPress
     | ImportPress
     | PreviewPress
+    | ReviewPress
 )
 
 _NUMBER = r"(0|[1-9][0-9]{0,11})"
@@ -149,6 +172,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("n", r"n:([0-9]{4}):([0-9]{8}):([A-Za-z0-9_-]{1,16})"),
         ("x", r"x:([01])"),
         ("v", rf"v:{_NUMBER}(?::([0-9]{{1,3}}))?"),
+        ("rs", rf"rv:s:{_NUMBER}"),
+        ("rd", rf"rv:([ar]):{_NUMBER}:{_NUMBER}"),
+        ("rx", r"rv:x"),
     )
 )
 
@@ -173,6 +199,12 @@ def encode(callback: Callback) -> str:
             data = f"x:{int(apply)}"
         case PreviewPress(department_id, table):
             data = f"v:{department_id}" + ("" if table is None else f":{table}")
+        case ReviewPress(ReviewOp.SHOW, form_id, _):
+            data = f"rv:s:{form_id}"
+        case ReviewPress(ReviewOp.CANCEL, _, _):
+            data = "rv:x"
+        case ReviewPress(op, form_id, version):
+            data = f"rv:{op.value}:{form_id}:{version}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -206,6 +238,12 @@ def decode(data: str | None) -> Callback | None:
             return ImportPress(g[0] == "1")
         if kind == "v":
             return PreviewPress(int(g[0]), None if g[1] is None else int(g[1]))
+        if kind == "rs":
+            return ReviewPress(ReviewOp.SHOW, int(g[0]))
+        if kind == "rd":
+            return ReviewPress(ReviewOp(g[0]), int(g[1]), int(g[2]))
+        if kind == "rx":
+            return ReviewPress(ReviewOp.CANCEL)
         try:
             deadline = date(int(g[1][:4]), int(g[1][4:6]), int(g[1][6:]))
         except ValueError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from storage.records import RedeemFailure, Role
@@ -21,34 +20,6 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SUPERVISOR: "审核人",
     Role.STAFF: "填报人员",
 }
-
-# (command, description) as registered with setMyCommands; Telegram shows them in the menu.
-STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "开始使用"),
-    ("fill", "填报：选择或继续填写表格"),
-    ("review", "预览当前表格"),
-    ("submit", "提交当前表格"),
-    ("cancel", "暂停填写（已填内容不会丢失）"),
-    ("status", "查看填报进度"),
-    ("export", "导出绩效目标表（Excel 和 PDF）"),
-    ("preview", "以图片预览表格的打印效果"),
-    ("tableb", "查看表B（由各支出方向自动汇总）"),
-    ("join", "使用邀请码加入"),
-    ("help", "使用说明"),
-)
-SUPERVISOR_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("invite", "生成填报人员邀请码"),
-    ("remind", "立即提醒未完成的部门"),
-    ("policy", "设置提醒规则"),
-)
-ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("admin", "管理菜单"),
-    ("invite", "生成邀请码"),
-    ("newdept", "新建部门"),
-    ("newround", "新建填报轮次"),
-    ("remind", "立即提醒未完成的部门"),
-    ("policy", "设置提醒规则"),
-)
 
 JOIN_EXPLANATION = (
     "你好！这是预算绩效目标表填报助手，仅供受邀的单位人员使用。\n"
@@ -166,13 +137,6 @@ class Notice(StrEnum):
     NO_DEPARTMENTS_YET = "no_departments_yet"
     REVIEWERS_ONLY = "reviewers_only"
     ROUND_WIDE_ONLY = "round_wide_only"
-    # --- review (approve, return with a comment) --------------------------------------------
-    REVIEW_NOT_FOUND = "review_not_found"
-    REVIEW_NOT_ALLOWED = "review_not_allowed"
-    REVIEW_NOT_SUBMITTED = "review_not_submitted"
-    REVIEW_CHANGED = "review_changed"
-    REVIEW_EMPTY_COMMENT = "review_empty_comment"
-    REVIEW_COMMENT_REFUSED = "review_comment_refused"
     # --- /policy settings ----------------------------------------------------------------------
     POLICY_UNREADABLE = "policy_unreadable"
     POLICY_NOTHING_TO_CHANGE = "policy_nothing_to_change"
@@ -220,14 +184,6 @@ NOTICES: Mapping[Notice, str] = {
         "截止时间和提醒设置对本轮所有部门生效，只有管理员和区级审核人可以修改。"
         "你可以发送 /policy 查看当前设置。"
     ),
-    Notice.REVIEW_NOT_FOUND: "找不到这张表格。",
-    Notice.REVIEW_NOT_ALLOWED: "你没有审核这张表格的权限。",
-    Notice.REVIEW_NOT_SUBMITTED: "这张表格当前为「{status}」，只有已提交的表格可以审核。",
-    Notice.REVIEW_CHANGED: (
-        "这张表格在你查看之后有了变化（当前为「{status}」），请重新查看后再审核。"
-    ),
-    Notice.REVIEW_EMPTY_COMMENT: "退回时请写明修改意见。",
-    Notice.REVIEW_COMMENT_REFUSED: "{reason}",  # the engine's problem with the typed comment
     Notice.POLICY_UNREADABLE: "看不懂「{text}」。格式示例：{example}",
     Notice.POLICY_NOTHING_TO_CHANGE: "没有要修改的设置。格式示例：{example}",
     Notice.POLICY_INVALID: "设置无效：{detail}",
@@ -246,34 +202,28 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@dataclass(frozen=True)
-class Refused:
-    """A typed refusal a service returns instead of a result: the channel says `message`."""
+class Refused(Exception):
+    """What a service will not do for an actor, or cannot do now: `code` names it (tests assert
+    it), `message` says it. Services return it as a typed result, or raise it where returning
+    is awkward (deep in a parser, or a service whose result has no room for it)."""
 
-    code: Notice
-    params: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        missing = _placeholders(NOTICES[self.code]) - set(self.params)
+    def __init__(self, code: Notice, params: Mapping[str, str] | None = None) -> None:
+        self.code = code
+        self.params: Mapping[str, str] = dict(params or {})
+        missing = _placeholders(NOTICES[code]) - set(self.params)
         if missing:
-            raise ValueError(f"notice {self.code} lacks parameters {sorted(missing)}")
+            raise ValueError(f"notice {code} lacks parameters {sorted(missing)}")
+        super().__init__(self.message)
 
     @property
     def message(self) -> str:
         return NOTICES[self.code].format(**self.params)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Refused) and (self.code, self.params) == (other.code, other.params)
 
-class Refusal(Exception):
-    """A refusal raised where returning one is awkward (deep in a parser); `str()` is the
-    message, `refused.code` what tests assert."""
-
-    def __init__(self, code: Notice, **params: str) -> None:
-        self.refused = Refused(code, params)
-        super().__init__(self.refused.message)
-
-    @property
-    def code(self) -> Notice:
-        return self.refused.code
+    def __hash__(self) -> int:
+        return hash(self.code)
 
 
 def text(code: Notice, **params: str) -> str:

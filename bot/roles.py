@@ -16,12 +16,8 @@ from sqlalchemy.orm import Session
 
 from bot.messages import REDEEM_REFUSALS, Notice, Refused
 from dialogs.catalogue import Code, Problem
-from dialogs.definition import TableKind
-from dialogs.engine import Engine
-from dialogs.filing import UNNAMED_DIRECTION
-from dialogs.loader import get_layout, load_layouts
+from dialogs.loader import load_layouts
 from dialogs.parsing.text import has_invisible_characters
-from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import (
     AlreadyExistsError,
@@ -88,6 +84,14 @@ class Actor:
             return frozenset({department})
         return frozenset()
 
+    @property
+    def reviews(self) -> bool:
+        """Supervisors, district supervisors and admins review submitted forms (in their scope)."""
+        return self.role is not Role.STAFF
+
+    def may_review(self, department_id: int) -> bool:
+        return self.reviews and self.may_view(department_id)
+
     def may_view(self, department_id: int) -> bool:
         scope = self.scope
         return scope is None or department_id in scope
@@ -144,22 +148,6 @@ class Scope:
 
     round: Round
     departments: tuple[Department, ...]
-
-
-@dataclass(frozen=True)
-class FormLine:
-    form_id: int
-    kind: TableKind
-    name: str
-    status: FormStatus
-    sections_done: int
-    section_count: int
-
-
-@dataclass(frozen=True)
-class DepartmentStatus:
-    department: Department
-    forms: tuple[FormLine, ...]
 
 
 class _Rollback(Exception):
@@ -390,26 +378,3 @@ class Directory:
     def form(self, form_id: int) -> StoredForm | None:
         with self.database.transaction() as session:
             return FormRepository(session).get(form_id)
-
-    def status(self, actor: Actor, round_: Round) -> list[DepartmentStatus]:
-        """Each department of the actor's scope with its forms of the round."""
-        layout = get_layout(round_.layout)
-        with self.database.transaction() as session:
-            departments = visible_departments(session, actor)
-            repository = FormRepository(session)
-            if len(departments) == 1:  # staff: only their own department's forms are read
-                forms = repository.list_for_department(departments[0].id, round_.id)
-            else:
-                forms = repository.list_for_round(round_.id)
-        result = []
-        for department in departments:
-            lines = []
-            for form in (f for f in forms if f.department_id == department.id):
-                engine = Engine(layout.table(form.kind))
-                done, total = engine.sections_done(engine.resume(form.state))
-                name = layout.table(form.kind).name
-                if form.kind is TableKind.C:
-                    name = form.instance_name or UNNAMED_DIRECTION
-                lines.append(FormLine(form.id, form.kind, name, form.status, done, total))
-            result.append(DepartmentStatus(department, tuple(lines)))
-        return result

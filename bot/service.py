@@ -15,6 +15,7 @@ from enum import Enum
 from sqlalchemy.orm import Session
 
 from bot.messages import Notice, Refused
+from bot.progress import form_progress
 from bot.roles import Actor
 from dialogs.actions import (
     Action,
@@ -28,7 +29,7 @@ from dialogs.actions import (
 from dialogs.catalogue import Code, Problem
 from dialogs.definition import FormDefinition, Layout, TableKind
 from dialogs.engine import Engine
-from dialogs.filing import UNNAMED_DIRECTION, DepartmentFiling, FiledForm
+from dialogs.filing import DepartmentFiling, FiledForm
 from dialogs.loader import get_layout
 from dialogs.review import Review, build_review
 from dialogs.state import FormState, FormStatus
@@ -127,12 +128,8 @@ def pressed_button(prompt: Prompt, index: int) -> Button | None:
 
 
 def menu_line(layout: Layout, form: StoredForm) -> MenuLine:
-    engine = Engine(layout.table(form.kind))
-    done, total = engine.sections_done(engine.resume(form.state))
-    name = layout.table(form.kind).name
-    if form.kind is TableKind.C:
-        name = form.instance_name or UNNAMED_DIRECTION
-    return MenuLine(form, name, done, total)
+    progress = form_progress(layout, form)  # the one progress computation (bot/progress.py)
+    return MenuLine(form, progress.name, progress.sections_done, progress.section_count)
 
 
 def _audit_label(definition: FormDefinition, field_key: str) -> str:

@@ -37,12 +37,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import messages
-from bot.handlers import register_handlers
+from bot.handlers import menu_for, register_handlers, set_chat_menu
 from bot.handlers.common import DEPS_KEY, BotApplication, BotContext, Deps, in_thread
-from bot.handlers.start import menu_commands, set_chat_commands
 from bot.inbox import ClaimLost, Inbox, InboxApplication, InboxQueue
 from bot.ratelimit import RetryingRateLimiter
-from bot.reminders.commands import register as register_reminder_commands
 from bot.reminders.jobs import install_reminders
 from bot.roles import Directory
 from bot.service import FilingService
@@ -52,6 +50,7 @@ from dialogs.loader import DefinitionError, load_layouts
 from exports.render import Renderer
 from exports.render import missing as render_missing
 from storage.db import Database
+from storage.records import Role
 
 _LOGGER = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -186,9 +185,9 @@ def build_application(
 ) -> BotApplication:
     """The bot on `database` (already migrated), talking to settings' Bot API base URL.
 
-    `reminders=False` leaves out the reminder jobs and the supervisor commands that read them,
-    for a caller that installs them itself (tests on a fake clock). `renderer` makes PDFs and
-    pictures of the printed tables: by default LibreOffice when it is installed, else none
+    `reminders=False` leaves out the reminder jobs, for a caller that installs them itself
+    (tests on a fake clock): /remind, /policy and the review buttons need them. `renderer` makes
+    PDFs and pictures of the printed tables: by default LibreOffice when it is installed, else none
     (the bot then says so and offers the workbook only). `inbox=False` leaves out the durable
     inbox (bot/inbox.py), only for measuring what it costs (bench/inbox.py). `request` and
     `get_updates_request` (PTB's `BaseRequest`; default PTB's HTTPX transport) carry the Bot API
@@ -238,11 +237,8 @@ def build_application(
     if queue is not None:
         queue.on_unstored = partial(tell_waiting_for_database, app)
     register_handlers(app)
-    # Reminders, /status with progress, /remind, /policy and review go in front of group 0's
-    # catch-all handlers (see bot.reminders.commands.register).
     if reminders:
         install_reminders(app, database, settings)
-        register_reminder_commands(app)
     app.add_error_handler(on_error)
     return app
 
@@ -251,11 +247,11 @@ async def _post_init(app: BotApplication) -> None:
     """Register the command menu: everyone's in the default scope, admins' and supervisors' in
     their own chats."""
     deps: Deps = app.bot_data[DEPS_KEY]
-    await app.bot.set_my_commands(menu_commands())
+    await app.bot.set_my_commands(menu_for(Role.STAFF))
     for admin_id in sorted(deps.settings.admin_telegram_ids):
-        await set_chat_commands(app.bot, admin_id, messages.ADMIN_COMMANDS)
+        await set_chat_menu(app.bot, admin_id, Role.ADMIN)
     for user in await in_thread(deps.directory.supervisors):
-        await set_chat_commands(app.bot, user.telegram_id, messages.SUPERVISOR_COMMANDS)
+        await set_chat_menu(app.bot, user.telegram_id, user.role)
 
 
 async def tell_waiting_for_database(app: BotApplication, update: Update) -> None:

@@ -6,7 +6,7 @@ timestamps are timezone-aware UTC on every database (`UTCDateTime`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -333,6 +333,22 @@ class ReminderRow(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestRow(Base):
+    """One daily digest of a round to one supervisor: the row is the claim, written before the
+    send, so a digest goes out at most once a day whatever the number of bot processes."""
+
+    __tablename__ = "digests_sent"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("filing_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)  # the local day of the digest
+    sent_at: Mapped[datetime]
 
 
 class ChatSessionRow(Base):

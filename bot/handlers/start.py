@@ -11,7 +11,7 @@ import contextlib
 import logging
 import re
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
@@ -141,22 +141,9 @@ async def redeem(update: Update, context: BotContext, code: str) -> None:
     lines += help_lines(result)
     await say(update, context, lines)
     if result.role in REVIEWER_ROLES:
-        await set_chat_commands(context.bot, user.id, messages.SUPERVISOR_COMMANDS)
+        from bot.handlers import set_chat_menu  # the package's table imports this module
 
-
-def menu_commands(extra: tuple[tuple[str, str], ...] = ()) -> list[BotCommand]:
-    """Everyone's commands plus a role's own (admins, supervisors)."""
-    commands = [BotCommand(name, text) for name, text in messages.STAFF_COMMANDS]
-    known = {c.command for c in commands}
-    return commands + [BotCommand(name, text) for name, text in extra if name not in known]
-
-
-async def set_chat_commands(bot: Bot, chat_id: int, extra: tuple[tuple[str, str], ...]) -> None:
-    try:
-        await bot.set_my_commands(menu_commands(extra), scope=BotCommandScopeChat(chat_id))
-    except TelegramError as error:
-        # A chat the bot cannot reach yet (never opened) only misses its menu entries.
-        _LOGGER.warning("commands for chat %s not set: %s", chat_id, error)
+        await set_chat_menu(context.bot, user.id, result.role)
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:

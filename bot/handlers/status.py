@@ -1,46 +1,69 @@
-"""/status (simple version): per department of the user's scope, each form with its status and
-the sections done."""
+"""/status [年度] [质量]: the round department by department, overdue first (`质量`: the weakest
+indicators first). A reviewer gets the round as a picture above the text and a button per form
+awaiting their review; staff see their own department."""
 
 from __future__ import annotations
 
-from telegram import Update
+import re
 
-from bot import messages
-from bot.handlers.common import BotContext, in_thread, say
-from bot.render import Line
-from bot.roles import DepartmentStatus
-from dialogs.definition import TableKind
-from storage.records import Round
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.clock import clock_of
+from bot.handlers.common import BotContext, chat_id_of, in_thread, say, send_html
+from bot.keyboards import ReviewOp, ReviewPress, button, markup
+from bot.messages import Refused
+from bot.status.picture import send_round_picture
+from bot.status.report import RoundReport
+from bot.status.service import StatusService
+from bot.texts import local_text, remaining_text, render, shorten, split_messages
+
+QUALITY_WORD = "质量"  # `/status 质量`: departments sorted by their indicator quality
+MAX_REVIEW_BUTTONS = 10
 
 
-def status_lines(round_: Round, statuses: list[DepartmentStatus], zone_name: str) -> list[Line]:
-    from zoneinfo import ZoneInfo
+def year_of(args: list[str]) -> int | None:
+    """The year a command names as its first argument (`/status 2021`), else None."""
+    return int(args[0]) if args and re.fullmatch(r"\d{4}", args[0]) else None
 
-    deadline = round_.deadline.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M")
-    lines = [Line(f"📊 {round_.year}年填报进度（截止 {deadline}）", "b")]
-    for status in statuses:
-        lines.append(Line(f"【{status.department.name}】", "b"))
-        if not status.forms:
-            lines.append(Line("  尚未开始填写"))
-        for form in status.forms:
-            name = form.name if form.kind is TableKind.A else f"支出方向：{form.name}"
-            lines.append(
-                Line(
-                    f"  {name}：{form.status.label}，"
-                    f"已完成 {form.sections_done}/{form.section_count} 部分"
-                )
-            )
-    return lines
+
+def status_service(context: BotContext) -> StatusService:
+    return StatusService(context.deps.database, clock_of(context.bot_data))
 
 
 async def status_command(update: Update, context: BotContext) -> None:
-    directory = context.deps.directory
-    round_ = await in_thread(directory.current_round)
-    if round_ is None:
-        await say(update, context, [messages.NO_ROUND])
+    args = list(context.args or [])
+    service = status_service(context)
+    try:
+        view = await in_thread(
+            service.round_status, context.me, year_of(args), QUALITY_WORD in args
+        )
+    except Refused as refused:
+        await say(update, context, [refused.message])
         return
-    statuses = await in_thread(directory.status, context.me, round_)
-    if not statuses:
-        await say(update, context, [messages.NO_DEPARTMENTS_IN_SCOPE])
-        return
-    await say(update, context, status_lines(round_, statuses, context.deps.settings.timezone))
+    zone = context.deps.settings.zone
+    text = render(
+        "status",
+        report=view.report,
+        by_quality=view.by_quality,
+        deadline=local_text(view.round.deadline, zone),
+        remaining=remaining_text(view.round.deadline, view.now),
+    )
+    keyboard = None
+    if view.reviewer:
+        await send_round_picture(context.bot, chat_id_of(update), view.report, view.now, zone)
+        keyboard = review_keyboard(view.report)
+    await send_html(update, context, split_messages(text), keyboard)
+
+
+def review_keyboard(report: RoundReport) -> InlineKeyboardMarkup | None:
+    return markup(
+        [
+            [
+                button(
+                    f"📝 审核：{shorten(department.name, 12)} · {shorten(form.name, 14)}",
+                    ReviewPress(ReviewOp.SHOW, form.form_id),
+                )
+            ]
+            for department, form in report.awaiting_review[:MAX_REVIEW_BUTTONS]
+        ]
+    )

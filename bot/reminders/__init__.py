@@ -1,21 +1,22 @@
-"""Deadlines, reminders, the daily digest and review (issue #5).
+"""Deadlines and reminders: planning them, claiming them, sending them (issue #5).
 
     schedule    pure: a round's reminder moments (kinds before_7d, on_day, overdue_1 …)
     planner     the database → reminder-log rows (idempotent)
-    dispatcher  claim due rows, send one message per user, mark them (at-least-once; see there)
+    dispatcher  claim due rows, send one message per user, mark them (at-least-once; see there;
+                the claims are ReminderLogRepository's conditional UPDATEs)
+    compose     the text of a reminder or a review notice (approvals coalesced: COALESCE_WINDOW)
     transport   the Transport protocol and TelegramTransport (paced by bot/ratelimit.py, the
                 application's one limiter, like any reply)
-    digest      the daily digest to supervisors
-    review_flow approve / return with a comment, notices through the log (approvals are
-                coalesced: see compose.COALESCE_WINDOW and claims.absorb)
+    digest      the daily digest to supervisors (the /status report, claimed in digests_sent)
     remind      what /remind did, read back from the log for an honest reply
-    jobs        install_reminders: the JobQueue ticks        commands  /status /remind /policy
+    service     what /remind and /policy may do for an Actor (handlers: bot/handlers/reminders.py)
+    jobs        install_reminders: the JobQueue ticks
 
-Wiring (bot/startup.py): `install_reminders(application, database, settings)` then
-`register(application)`, both before the application starts.
+Review (bot/review) and /status (bot/status) live beside the handlers; review notices are
+rows of the reminder log, sent by the dispatcher. Wiring (bot/startup.py):
+`install_reminders(application, database, settings)` before the application starts.
 """
 
-from bot.reminders.commands import register
 from bot.reminders.jobs import RUNTIME_KEY, ReminderConfig, ReminderRuntime, install_reminders
 
-__all__ = ["RUNTIME_KEY", "ReminderConfig", "ReminderRuntime", "install_reminders", "register"]
+__all__ = ["RUNTIME_KEY", "ReminderConfig", "ReminderRuntime", "install_reminders"]

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.keyboards import MenuOp, MenuPress, encode
-from bot.reminders.progress import FormProgress
+from bot.progress import FormProgress
 from bot.reminders.schedule import MANUAL
-from bot.reminders.texts import local_text, remaining_text, render, shorten
 from bot.reminders.transport import OutgoingMessage
+from bot.texts import local_text, remaining_text, render, shorten
 from dialogs.state import FormStatus
 from storage.records import Round
 

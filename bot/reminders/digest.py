@@ -6,13 +6,12 @@ not had today's digest of that round. The check runs every minute from the datab
 that was down at the digest hour sends it when it is back, and a policy changed in chat takes
 effect without rescheduling anything.
 
-"Has had it" is an audit-log entry (action `digest_sent`, field_key `<round>:<date>`, new_value
-the user id), written and committed before the send under a lock (PostgreSQL advisory lock;
-SQLite serialises writers anyway), so two bot processes never both send it. That makes the
-digest at most once a day: a crash between that commit and the send loses that day's digest,
-which the next day's repairs; a digest twice would be noise in a supervisor's chat every day.
-A table of its own (or a nullable form in the reminder log) would let it be at least once like
-the reminders; that needs a migration, left to the storage owner.
+"Has had it" is a row of `digests_sent` (supervisor, round, local day), inserted and committed
+before the send; its key makes the insert a claim, so two bot processes never both send it.
+That makes the digest at most once a day: a crash between that commit and the send loses that
+day's digest, which the next day's repairs; a digest twice would be noise in a supervisor's chat
+every day. What the digest says is the /status report (bot/status/report.py) of the
+supervisor's scope (`Actor.scope`).
 """
 
 from __future__ import annotations
@@ -20,26 +19,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
-
 from bot.clock import Clock
-from bot.reminders.report import round_report
 from bot.reminders.schedule import in_quiet_hours
-from bot.reminders.texts import local_text, remaining_text, render, split_messages
 from bot.reminders.transport import ChatBlocked, DeliveryError, OutgoingMessage, Transport
 from bot.roles import Actor
+from bot.status.report import round_report
+from bot.texts import local_text, remaining_text, render, split_messages
 from storage.db import Database
-from storage.models import AuditRow
 from storage.records import Role, Round, User
-from storage.repos import AuditRepository, RoundRepository, UserRepository
+from storage.repos import DigestLogRepository, RoundRepository, UserRepository
 
 _LOGGER = logging.getLogger(__name__)
-DIGEST_ACTION = "digest_sent"
-DIGEST_LOCK_KEY = 0x6A78_6467  # pg_advisory_xact_lock key serialising digest claims
 REVIEWER_ROLES = (Role.SUPERVISOR, Role.DISTRICT_SUPERVISOR)
 
 
@@ -87,7 +80,7 @@ class DigestSender:
             rounds = [r for r in rounds if digest_due(r, now, self.zone)]
             if not rounds:
                 return []
-            _lock(session)
+            claims = DigestLogRepository(session)
             users = UserRepository(session)
             readers = [u for role in REVIEWER_ROLES for u in users.list_by_role(role)]
             digests = []
@@ -97,7 +90,7 @@ class DigestSender:
                     scope = self._scope(users, reader)
                     if reader.bot_blocked_at is not None or scope == frozenset():
                         continue
-                    if not self._claim(session, round_, today, reader, now):
+                    if not claims.claim(reader.id, round_.id, today, now=now):
                         continue
                     body = render(
                         "digest",
@@ -114,31 +107,7 @@ class DigestSender:
     def _scope(users: UserRepository, reader: User) -> frozenset[int] | None:
         return Actor(reader, users.overseen_department_ids(reader.id)).scope
 
-    @staticmethod
-    def _claim(session: Session, round_: Round, day: date, reader: User, now: datetime) -> bool:
-        key = f"{round_.id}:{day.isoformat()}"
-        seen = session.scalar(
-            select(AuditRow.id)
-            .where(
-                AuditRow.action == DIGEST_ACTION,
-                AuditRow.field_key == key,
-                AuditRow.new_value == str(reader.id),
-            )
-            .limit(1)
-        )
-        if seen is not None:
-            return False
-        AuditRepository(session).append(
-            DIGEST_ACTION, actor_user_id=None, field_key=key, new_value=str(reader.id), now=now
-        )
-        return True
-
     def _blocked(self, user_id: int) -> None:
         with self.database.transaction() as session:
             UserRepository(session).mark_blocked(user_id, now=self.clock.now())
 
-
-def _lock(session: Session) -> None:
-    """Serialise digest claims across processes (SQLite's BEGIN IMMEDIATE already does)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DIGEST_LOCK_KEY})

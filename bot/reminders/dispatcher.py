@@ -9,12 +9,12 @@ A batch goes like this, each step its own committed transaction unless said othe
   1. claim   ReminderLogRepository.claim_due: a conditional UPDATE (pending, and unclaimed or
              its lease expired; SKIP LOCKED on PostgreSQL). Two workers never hold one row.
   2. renew   right before a user's message is sent, the rows still held are renewed
-             (claims.renew, conditional on `claimed_by` = us). A row another worker took after
-             our lease ran out is dropped here and never sent by us; the renewed lease
-             (10 minutes) outlasts the paced send, whose 429 back-offs are bounded.
-     For approval notices the same step also absorbs (claims.absorb, the same conditional
-             UPDATE) the user's other approval notices logged so far, so one message covers
-             every approval of the coalescing window (compose.COALESCE_WINDOW).
+             (ReminderLogRepository.renew, conditional on `claimed_by` = us). A row another
+             worker took after our lease ran out is dropped here and never sent by us; the
+             renewed lease (10 minutes) outlasts the paced send, whose 429 back-offs are bounded.
+     For approval notices the same step also absorbs (ReminderLogRepository.absorb, the same
+             conditional UPDATE) the user's other approval notices logged so far, so one
+             message covers every approval of the coalescing window (compose.COALESCE_WINDOW).
   3. send    one Telegram message for the user's rows of that moment (paced by bot/ratelimit.py).
   4. mark    mark_sent for those rows, at once, in one transaction (or blocked / failed).
 
@@ -30,7 +30,8 @@ Bot API has no idempotency key nor a way to ask what a chat received, so no orde
 send and mark can close it: marking before sending would instead lose reminders in the same
 window, and for reminders a rare duplicate is the lesser evil. A graceful stop (the application
 stopping) waits for the messages in flight, marks them, and gives back the claims it did not
-send yet (claims.release), so a restart sends those at once instead of after the lease.
+send yet (ReminderLogRepository.release), so a restart sends those at once instead of after
+the lease.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.reminders import claims
+from bot.progress import FormProgress, form_progress
 from bot.reminders.compose import (
     COALESCE_WINDOW,
     COALESCED_KINDS,
@@ -54,7 +55,6 @@ from bot.reminders.compose import (
     compose,
     still_relevant,
 )
-from bot.reminders.progress import FormProgress, form_progress
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.transport import (
     ChatBlocked,
@@ -241,11 +241,11 @@ class Dispatcher:
         worker thread: it counts into its own `report`, which the caller merges."""
         now = self.clock.now()
         with self.database.transaction() as session:
-            held = claims.renew(session, group.ids, self.worker, now)
+            log = ReminderLogRepository(session)
+            held = log.renew(group.ids, self.worker, now)
             entries = [e for e in group.entries if e.id in held]
             if not entries:
                 return None
-            log = ReminderLogRepository(session)
             user = UserRepository(session).get(group.user_id)
             round_ = RoundRepository(session).get(group.round_id)
             if user is None or round_ is None or round_.closed:
@@ -256,10 +256,10 @@ class Dispatcher:
                 return None
             if in_quiet_hours(now, round_.policy, self.zone):
                 # Planned before an outage that ended in the quiet hours: wait for the morning.
-                report.released += claims.release(session, [e.id for e in entries], self.worker)
+                report.released += log.release([e.id for e in entries], self.worker)
                 return None
             if group.kind in COALESCED_KINDS:
-                entries += self._absorb(session, group, now)
+                entries += self._absorb(log, group, now)
             forms = FormRepository(session)
             keep: list[tuple[ReminderEntry, StoredForm]] = []
             dropped: list[ReminderEntry] = []
@@ -292,11 +292,12 @@ class Dispatcher:
         review = FilingService(self.database).review(form.form_id)
         return replace(form, submit_errors=len(review.errors))
 
-    def _absorb(self, session: Session, group: _Group, now: datetime) -> list[ReminderEntry]:
+    def _absorb(
+        self, log: ReminderLogRepository, group: _Group, now: datetime
+    ) -> list[ReminderEntry]:
         """The user's other notices of this kind logged so far (due within the coalescing
         window), claimed now so that this one message covers them."""
-        ids = claims.absorb(
-            session,
+        return log.absorb(
             user_id=group.user_id,
             round_id=group.round_id,
             kind=group.kind,
@@ -305,8 +306,6 @@ class Dispatcher:
             until=now + COALESCE_WINDOW,
             lease=self.lease,
         )
-        log = ReminderLogRepository(session)
-        return [entry for entry in map(log.get, ids) if entry is not None]
 
     def _reviewer(self, session: Session, kind: str, user_id: int | None) -> str:
         if kind not in NOTICE_STATUS or user_id is None:
@@ -352,4 +351,4 @@ class Dispatcher:
 
     def _release(self, ids: list[int]) -> int:
         with self.database.transaction() as session:
-            return claims.release(session, ids, self.worker)
+            return ReminderLogRepository(session).release(ids, self.worker)

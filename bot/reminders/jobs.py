@@ -8,7 +8,8 @@ expired. APScheduler keeps one run of a job at a time (max_instances=1) and merg
 (coalesce), so a slow tick delays the next instead of stacking them.
 
     runtime = install_reminders(application, database, settings)   # before application.start
-    register(application)                                           # bot/reminders/commands.py
+
+Their commands (/remind, /policy) are in the one table of bot/handlers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext
 
-from bot.clock import Clock, SystemClock
+from bot.clock import CLOCK_KEY, Clock, SystemClock
 from bot.reminders.digest import DigestSender
 from bot.reminders.dispatcher import Dispatcher, DispatchReport
 from bot.reminders.planner import Planner
@@ -145,7 +146,8 @@ def install_reminders(
     transport: Transport | None = None,
     config: ReminderConfig | None = None,
 ) -> ReminderRuntime:
-    """Create the runtime, keep it in `bot_data[RUNTIME_KEY]` and add the two repeating jobs.
+    """Create the runtime, keep it in `bot_data[RUNTIME_KEY]` (and its clock as the
+    application's, bot/clock.py) and add the two repeating jobs.
 
     `transport` defaults to the application's bot, paced by the application's rate limiter
     (bot/ratelimit.py) like every other message; `clock` decides what is due (tests pass a
@@ -159,6 +161,7 @@ def install_reminders(
         transport = TelegramTransport(application.bot)
     runtime = ReminderRuntime(database, settings, transport, clock=clock, config=config)
     application.bot_data[RUNTIME_KEY] = runtime
+    application.bot_data[CLOCK_KEY] = runtime.clock
     job_queue.run_repeating(
         _tick_job,
         interval=config.tick_seconds,

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.messages import Notice, Refusal
+from bot.messages import Notice, Refused
 from storage.records import ReminderPolicy
 
 KEYS = {
@@ -45,8 +45,11 @@ DEFAULT_DEADLINE_TIME = time(17, 30)  # a date alone means the end of that worki
 MAX_DAYS = 60
 
 
-class PolicyError(Refusal, ValueError):
+class PolicyError(Refused, ValueError):
     """A setting that cannot be read; the message is for the user, the code for tests."""
+
+    def __init__(self, code: Notice, **params: str) -> None:
+        super().__init__(code, params)
 
 
 def parse_settings(

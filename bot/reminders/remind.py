@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.reminders.planner import Planned
 from bot.reminders.schedule import MANUAL
-from bot.reminders.texts import local_text, render
+from bot.texts import local_text, render
 from storage.db import Database
-from storage.models import ReminderRow
 from storage.records import Department, ReminderStatus, Round, User
-from storage.repos import DepartmentRepository, UserRepository
+from storage.repos import DepartmentRepository, ReminderLogRepository, UserRepository
 
 
 @dataclass(frozen=True)
@@ -49,30 +46,13 @@ class RemindOutcome:
         return not (self.sent or self.waiting or self.already)
 
 
-def _statuses(
-    database: Database, round_id: int, due_at: datetime, users: Iterable[int]
-) -> dict[int, set[ReminderStatus]]:
-    with database.transaction() as session:
-        rows = session.execute(
-            select(ReminderRow.user_id, ReminderRow.status).where(
-                ReminderRow.round_id == round_id,
-                ReminderRow.kind == MANUAL,
-                ReminderRow.due_at == due_at,
-                ReminderRow.user_id.in_(list(users)),
-            )
-        ).all()
-    found: dict[int, set[ReminderStatus]] = {}
-    for user_id, status in rows:
-        found.setdefault(user_id, set()).add(ReminderStatus(status))
-    return found
-
-
 def outcome(
     database: Database, round_: Round, planned: Planned, due_at: datetime, now: datetime
 ) -> RemindOutcome:
     """What became of the reminder planned by /remind (read after sending it)."""
-    statuses = _statuses(database, round_.id, due_at, planned.users)
-    with database.transaction() as session:
+    with database.reading() as session:
+        log = ReminderLogRepository(session)
+        statuses = log.statuses_at(round_.id, MANUAL, due_at, planned.users)
         departments = DepartmentRepository(session)
         users = UserRepository(session)
         names = {user_id: _name(users.get(user_id)) for user_id in planned.users}

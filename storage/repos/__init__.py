@@ -2,6 +2,7 @@
 
 from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.chat import ChatSession, ChatSessionRepository
+from storage.repos.digests import DigestLogRepository
 from storage.repos.forms import FormRepository
 from storage.repos.inbox import InboxEntry, InboxRepository
 from storage.repos.pending import (
@@ -21,6 +22,7 @@ __all__ = [
     "ChatSession",
     "ChatSessionRepository",
     "DepartmentRepository",
+    "DigestLogRepository",
     "Expired",
     "FormRepository",
     "ImportWait",

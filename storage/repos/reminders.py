@@ -1,8 +1,12 @@
-"""The reminder log: one row per reminder to send, claimed by exactly one worker."""
+"""The reminder log: one row per reminder to send, claimed by exactly one worker.
+
+Every claim operation is a conditional UPDATE: it touches only rows that are still pending and
+(for renew, release and the marks) still held by the worker asking, so that two processes never
+both send one row (see bot/reminders/dispatcher.py for the whole protocol)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -62,12 +66,15 @@ class ReminderLogRepository:
         conflict = ["user_id", "form_id", "due_at", "kind"]
         return insert_ignoring_conflict(self.session, ReminderRow, values, conflict)
 
-    def _claimable(self, now: datetime, lease: timedelta) -> list[ColumnElement[bool]]:
+    def _free(self, now: datetime, lease: timedelta) -> list[ColumnElement[bool]]:
+        """Pending, and unclaimed or its claim older than `lease` (the claimer died)."""
         return [
             ReminderRow.status == ReminderStatus.PENDING.value,
-            ReminderRow.due_at <= now,
             or_(ReminderRow.claimed_at.is_(None), ReminderRow.claimed_at < now - lease),
         ]
+
+    def _claimable(self, now: datetime, lease: timedelta) -> list[ColumnElement[bool]]:
+        return [*self._free(now, lease), ReminderRow.due_at <= now]
 
     def claim_due(
         self, now: datetime, worker: str, limit: int = 50, *, lease: timedelta = DEFAULT_LEASE
@@ -99,6 +106,78 @@ class ReminderLogRepository:
             .execution_options(synchronize_session=False)
         ).all()
         return self._entries(claimed)
+
+    def _held(self, ids: Sequence[int], worker: str) -> list[ColumnElement[bool]]:
+        return [
+            ReminderRow.id.in_(list(ids)),
+            ReminderRow.claimed_by == worker,
+            ReminderRow.status == ReminderStatus.PENDING.value,
+        ]
+
+    def renew(self, ids: Sequence[int], worker: str, now: datetime) -> set[int]:
+        """Restart the lease of the rows `worker` still holds; returns their ids.
+
+        Called (and committed) right before a send: a row whose lease ran out and that another
+        worker took meanwhile is not in the result, so the slow worker never sends it; and the
+        renewed lease cannot run out during the paced send that follows.
+        """
+        if not ids:
+            return set()
+        renewed = self.session.scalars(
+            update(ReminderRow)
+            .where(*self._held(ids, worker))
+            .values(claimed_at=now)
+            .returning(ReminderRow.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return set(renewed)
+
+    def release(self, ids: Sequence[int], worker: str) -> int:
+        """Give back claims that were never sent (shutdown, quiet hours), as if never claimed:
+        the next tick of any worker takes them at once instead of waiting for the lease, and
+        the attempt does not count toward the failure limit."""
+        if not ids:
+            return 0
+        released = self.session.scalars(
+            update(ReminderRow)
+            .where(*self._held(ids, worker))
+            .values(claimed_at=None, claimed_by=None, attempts=ReminderRow.attempts - 1)
+            .returning(ReminderRow.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return len(released)
+
+    def absorb(
+        self,
+        *,
+        user_id: int,
+        round_id: int,
+        kind: str,
+        worker: str,
+        now: datetime,
+        until: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> list[ReminderEntry]:
+        """Claim for `worker` the user's other pending rows of `kind` in the round that are due
+        by `until` (not only by now), so that one message covers them: the coalescing of review
+        notices. The same conditions as `claim_due` (pending, and unclaimed or its lease
+        expired) make it safe across processes: a row is either absorbed here or claimed by
+        another worker, never both, and a row absorbed by a worker that dies is taken over
+        after the lease."""
+        absorbed = self.session.scalars(
+            update(ReminderRow)
+            .where(
+                ReminderRow.user_id == user_id,
+                ReminderRow.round_id == round_id,
+                ReminderRow.kind == kind,
+                ReminderRow.due_at <= until,
+                *self._free(now, lease),
+            )
+            .values(claimed_at=now, claimed_by=worker, attempts=ReminderRow.attempts + 1)
+            .returning(ReminderRow.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return self._entries(absorbed)
 
     def _entries(self, ids: Sequence[int]) -> list[ReminderEntry]:
         if not ids:
@@ -157,6 +236,23 @@ class ReminderLogRepository:
             claimed_by=worker if final else None,
             last_error=error,
         )
+
+    def statuses_at(
+        self, round_id: int, kind: str, due_at: datetime, user_ids: Iterable[int]
+    ) -> dict[int, set[ReminderStatus]]:
+        """The statuses of the users' rows of one moment and kind (what a /remind became)."""
+        rows = self.session.execute(
+            select(ReminderRow.user_id, ReminderRow.status).where(
+                ReminderRow.round_id == round_id,
+                ReminderRow.kind == kind,
+                ReminderRow.due_at == due_at,
+                ReminderRow.user_id.in_(list(user_ids)),
+            )
+        ).all()
+        found: dict[int, set[ReminderStatus]] = {}
+        for user_id, status in rows:
+            found.setdefault(user_id, set()).add(ReminderStatus(status))
+        return found
 
     def get(self, reminder_id: int) -> ReminderEntry | None:
         entries = self._entries([reminder_id])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from dialogs.layout_choice import choose_layout
@@ -127,16 +128,25 @@ class RoundRepository:
         )
         return [_round(row) for row in rows]
 
-    def latest_open(self) -> Round | None:
-        """The open round of the latest year (the most recently created among equals)."""
+    def _first_open(self, *where: ColumnElement[bool], order: Sequence[Any]) -> Round | None:
         row = self.session.scalar(
             select(RoundRow)
-            .where(RoundRow.closed.is_(False))
-            .order_by(RoundRow.year.desc(), RoundRow.id.desc())
+            .where(RoundRow.closed.is_(False), *where)
+            .order_by(*order)
             .limit(1)
             .execution_options(populate_existing=True)
         )
         return None if row is None else _round(row)
+
+    def latest_open(self) -> Round | None:
+        """The open round of the latest year (the most recently created among equals)."""
+        return self._first_open(order=[RoundRow.year.desc(), RoundRow.id.desc()])
+
+    def open_of_year(self, year: int) -> Round | None:
+        """The open round of `year` with the latest deadline (the most recently created among
+        equals)."""
+        order = [RoundRow.deadline.desc(), RoundRow.id.desc()]
+        return self._first_open(RoundRow.year == year, order=order)
 
     def set_deadline(self, round_id: int, deadline: datetime) -> Round:
         self._update(round_id, deadline=deadline)

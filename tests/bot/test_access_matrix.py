@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 from telegram.ext import CommandHandler
 
 from bot import messages
+from bot.handlers.reminders import REVIEWERS_ONLY, ROUND_WIDE_ONLY
 from bot.keyboards import (
     Callback,
     ExportPress,
@@ -51,10 +52,13 @@ from bot.keyboards import (
     InvitePress,
     MenuOp,
     MenuPress,
+    ReviewOp,
+    ReviewPress,
     decode,
 )
 from bot.messages import Notice
 from bot.messages import text as said
+from bot.review.service import REVIEW_MESSAGES, ReviewCode
 from bot.service import FilingService
 from dialogs.actions import Action, ActionKind
 from dialogs.state import FormStatus
@@ -262,9 +266,7 @@ class Case:
 
 
 NOT_ALLOWED, NOT_STAFF = said(Notice.NOT_ALLOWED), said(Notice.NOT_STAFF)
-REVIEW_REFUSED = said(Notice.REVIEW_NOT_ALLOWED)
-REVIEWERS_ONLY, ROUND_WIDE_ONLY = said(Notice.REVIEWERS_ONLY), said(Notice.ROUND_WIDE_ONLY)
-REVIEW_NOT_FOUND = said(Notice.REVIEW_NOT_FOUND)
+REVIEW_REFUSED = REVIEW_MESSAGES[ReviewCode.NOT_ALLOWED]
 EXPORT_X = f"2021_{X}_绩效目标表.xlsx"
 EXPORT_Y = f"2021_{Y}_绩效目标表.xlsx"
 CHOOSE_EXPORT = "请选择要导出的部门"
@@ -667,7 +669,7 @@ CASES: list[Case] = [
         text("x:0"),
         everyone(staff=no("没有待确认的导入"), reviewers=no("没有待确认的导入")),
     ),
-    # --- review (bot/reminders) --------------------------------------------------------------
+    # --- review (bot/review) -----------------------------------------------------------------
     Case(
         "rv:s: the review card of X's submitted direction",
         "button",
@@ -771,7 +773,10 @@ CASES: list[Case] = [
         "a review card of a form that does not exist",
         "button",
         text("rv:s:999999"),
-        everyone(staff=no(REVIEW_NOT_FOUND), reviewers=no(REVIEW_NOT_FOUND)),
+        everyone(
+            staff=no(REVIEW_MESSAGES[ReviewCode.NOT_FOUND]),
+            reviewers=no(REVIEW_MESSAGES[ReviewCode.NOT_FOUND]),
+        ),
     ),
 ]
 
@@ -885,27 +890,25 @@ async def test_access(case: Case, template: tuple[Path, World], tmp_path: Path) 
 def button_kind(data: str) -> object:
     """What a row's callback data stands for, at the level of detail the handlers branch on."""
     press = decode(data)
-    if isinstance(press, FormPress | MenuPress):
+    if isinstance(press, FormPress | MenuPress | ReviewPress):
         return press.op
     if isinstance(press, InvitePress):
         return (InvitePress, press.role, press.create)
     if isinstance(press, ExportPress):
         return (ExportPress, press.department_id == 0)
-    if press is not None:
-        return type(press)
-    return data[:4] if data.startswith("rv:") else None
+    return type(press) if press is not None else None
 
 
 def test_every_kind_of_button_is_in_the_matrix(template: tuple[Path, World]) -> None:
     """A kind of button added without a row here fails this test."""
     _, world = template
     covered = {button_kind(case.send(world)) for case in CASES if case.kind == "button"}
-    wanted: set[object] = {*FormOp, *MenuOp, "rv:s", "rv:a", "rv:r", "rv:x"}
+    wanted: set[object] = {*FormOp, *MenuOp, *ReviewOp}
     wanted |= {(InvitePress, Role.STAFF, False), (InvitePress, Role.STAFF, True)}
     wanted |= {(InvitePress, Role.SUPERVISOR, False), (InvitePress, Role.SUPERVISOR, True)}
     wanted |= {(InvitePress, Role.DISTRICT_SUPERVISOR, True)}
     wanted |= {(ExportPress, False), (ExportPress, True)}
-    grouped = (FormPress, MenuPress, InvitePress, ExportPress)
+    grouped = (FormPress, MenuPress, InvitePress, ExportPress, ReviewPress)
     wanted |= {kind for kind in typing.get_args(Callback) if kind not in grouped}
     assert wanted <= covered, f"kinds of buttons without a row: {wanted - covered}"
 

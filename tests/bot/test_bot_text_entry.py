@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.messages import Notice
-from bot.reminders import review_flow
+from bot.review.service import ReviewCode, ReviewError, ReviewService
 from bot.roles import Actor
 from dialogs.catalogue import Code, Problem
 from storage.db import Database
 from storage.records import Role
 from storage.repos import DepartmentRepository, UserRepository
 from tests.support.bot import BotEnv, join_as, open_round
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.slow
 # (Lone surrogates are covered in tests/exports/test_export_xmlsafe.py: JSON from Telegram
@@ -54,15 +54,10 @@ def test_a_return_comment_is_refused_and_asked_again(db: Database) -> None:
         department = DepartmentRepository(session).create("市统计局")
         user = UserRepository(session).create(5501, "审核人", Role.SUPERVISOR, department.id)
     actor = Actor(user, frozenset({department.id}))
-    with pytest.raises(review_flow.ReviewError) as refused:
-        review_flow.return_for_changes(
-            db,
-            actor,
-            form_id=1,
-            version=1,
-            comment="请补充\ufffe指标",
-            now=datetime(2022, 3, 1, tzinfo=UTC),
-            zone=ZoneInfo("Asia/Shanghai"),
-        )
-    assert refused.value.retry and refused.value.code is Notice.REVIEW_COMMENT_REFUSED
+    service = ReviewService(
+        db, ZoneInfo("Asia/Shanghai"), FakeClock(datetime(2022, 3, 1, tzinfo=UTC))
+    )
+    with pytest.raises(ReviewError) as refused:
+        service.return_for_changes(actor, form_id=1, version=1, comment="请补充\ufffe指标")
+    assert refused.value.code is ReviewCode.COMMENT_REFUSED and refused.value.retry
     assert str(refused.value) == _refusal("退回意见", "请补充产出指标的目标值")

@@ -1,4 +1,4 @@
-"""Running the real bot (`bot.startup.build_application`) against the loopback fake Bot API.
+"""Running the real bot (`bot.startup.build_application`) against the fake Bot API, in process.
 
     async with BotEnv.running(tmp_path) as env:
         admin = env.admin                      # a ChatDriver for the admin from the settings
@@ -106,19 +106,19 @@ class BotEnv:
     ) -> AsyncIterator[BotEnv]:
         own = database is None
         db = sqlite_database(tmp_path) if database is None else database
-        async with FakeBotApi(default_timeout=10.0) as fake:
-            admin = fake.user("管理员", username="admin_user")
-            env = cls(fake, db, make_settings(fake, db, [admin.id], **settings), admin)
-            env.reminders = reminders
-            env.renderer = renderer
-            env.limiter = limiter
-            try:
-                await env.start()
-                yield env
-            finally:
-                await env.stop()
-                if own:
-                    db.dispose()
+        fake = FakeBotApi(default_timeout=10.0)
+        admin = fake.user("管理员", username="admin_user")
+        env = cls(fake, db, make_settings(fake, db, [admin.id], **settings), admin)
+        env.reminders = reminders
+        env.renderer = renderer
+        env.limiter = limiter
+        try:
+            await env.start()
+            yield env
+        finally:
+            await env.stop()
+            if own:
+                db.dispose()
 
     async def start(self) -> None:
         self.app = build_application(
@@ -127,6 +127,8 @@ class BotEnv:
             rate_limiter=self.limiter(),
             reminders=self.reminders,
             renderer=self.renderer,
+            request=self.fake.request(),
+            get_updates_request=self.fake.request(),
         )
         stack = contextlib.AsyncExitStack()
         await stack.enter_async_context(running_polling(self.app))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ratelimit import Pacing, RetryingRateLimiter
-from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders, register
+from bot.reminders import ReminderConfig, ReminderRuntime, install_reminders
 from storage.db import Database
 from tests.support.bot import BotEnv
 from tests.support.clock import FakeClock, VirtualTimer
@@ -71,5 +71,4 @@ async def scene(
         runtime = install_reminders(
             env.app, env.database, env.settings, clock=clock, config=options
         )
-        register(env.app)
         yield Scene(env, runtime, world, clock, timer, users)

@@ -1,25 +1,25 @@
 """A high-level test driver for chatting with the bot through `FakeBotApi`.
 
-    async with FakeBotApi() as fake:
-        app = build_our_app(fake.application_builder())
-        async with running_polling(app):
-            alice = ChatDriver(fake, fake.user("Alice"), app=app)
-            replies = await alice.say("/start")
-            assert "欢迎" in alice.last_text
-            await alice.tap("开始填报")
+    fake = FakeBotApi()
+    app = build_application(settings, database, request=fake.request(),
+                            get_updates_request=fake.request())
+    async with running_polling(app):
+        alice = ChatDriver(fake, fake.user("Alice"), app=app)
+        replies = await alice.say("/start")
+        assert "欢迎" in alice.last_text
+        await alice.tap("开始填报")
 
 `say`/`tap`/`upload` send one update and return the bot's replies once the bot has finished
 with it. With `app=` (the PTB Application) that is deterministic: the fake sees the update
 confirmed (PTB queued it), then `app.update_queue.join()` returns when PTB has processed it, and
-the fake has no call in flight. Without `app` the driver waits for a first reply and then for
-`quiet` seconds without bot API calls.
+the fake has no call in flight. Without `app` (a bot in another process) the driver waits for a
+first reply and then for `quiet` seconds without bot API calls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 from tests.support.fake_bot_api import (
     DEFAULT_TOKEN,
     BotMessage,
-    CallbackAnswer,
     FakeBotApi,
-    TgChat,
     TgUser,
     post_update_to_webhook,
 )
+from tests.support.fake_bot_records import CallbackAnswer, TgChat
+from tests.support.processes import free_port
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -43,7 +43,6 @@ __all__ = [
     "free_port",
     "post_update_to_webhook",
     "running_polling",
-    "running_webhook",
 ]
 
 
@@ -130,8 +129,6 @@ class ChatDriver:
                 + self.fake.format_transcript(self.chat_id)
             )
         button = target.button(label, exact=exact)
-        if button.callback_data is None:
-            raise AssertionError(f"button {button.text!r} is a {button.kind} button: {button}")
         return await self.press(button.callback_data, message=target, expect_reply=expect_reply)
 
     async def press(
@@ -258,8 +255,10 @@ class ChatDriver:
                     chat_id=self.chat_id,
                 )
             elif query_id is not None and self.check_answered:
-                await fake.wait_callback_answer(
-                    query_id, timeout=max(0.0, deadline - time.monotonic())
+                await fake.wait_until(
+                    lambda: query_id in fake.callback_answers,
+                    timeout=max(0.0, deadline - time.monotonic()),
+                    what=f"the answer to callback query {query_id}",
                 )
             await fake.wait_idle(quiet=self.quiet, timeout=max(0.0, deadline - time.monotonic()))
         replies = fake.messages_since(self.chat_id, mark)
@@ -294,44 +293,6 @@ async def running_polling(
         )
         try:
             yield app
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def running_webhook(
-    app: Application[Any, Any, Any, Any, Any, Any],
-    *,
-    secret_token: str | None = None,
-    url_path: str = "telegram",
-    port: int | None = None,
-) -> AsyncIterator[str]:
-    """Run PTB's webhook server on 127.0.0.1 (PTB calls setWebhook on the fake, which then
-    POSTs queued updates to it). Yields the webhook URL."""
-    port = free_port() if port is None else port
-    url = f"http://127.0.0.1:{port}/{url_path}"
-    async with app:
-        await app.start()
-        assert app.updater is not None, "build the Application with an Updater"
-        await app.updater.start_webhook(
-            listen="127.0.0.1",
-            port=port,
-            url_path=url_path,
-            webhook_url=url,
-            secret_token=secret_token,
-        )
-        try:
-            yield url
         finally:
             if app.updater.running:
                 await app.updater.stop()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.handlers.reminders import ROUND_WIDE_ONLY
 from bot.ratelimit import Pacing
-from bot.reminders.commands import ROUND_WIDE_ONLY
 from bot.reminders.jobs import DIGEST_JOB, RUNTIME_KEY, TICK_JOB
 from dialogs.state import FormStatus
 from storage.records import ReminderStatus

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.reminders.digest import DigestSender
-from bot.reminders.report import round_report
-from bot.reminders.texts import local_text, remaining_text, render, split_messages
+from bot.status.report import round_report
+from bot.texts import local_text, remaining_text, render, split_messages
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import ReminderPolicy
+from storage.repos import AuditRepository, DigestLogRepository
 from tests.support.clock import FakeClock
 from tests.support.reminder_world import (
     SHANGHAI,
@@ -82,6 +85,10 @@ async def test_the_digest_goes_out_once_a_day_at_its_hour(
     fake_clock.set(shanghai(3, 21, 10, 0))  # the next day, the bot was down at 9:00
     assert await second.run() == 2
     assert len(sent.sent) == 4
+    with db.transaction() as session:  # recorded in digests_sent, not in the audit log
+        days = DigestLogRepository(session).days_sent(world.user("审核人").id, world.round.id)
+        assert days == [date(2021, 3, 20), date(2021, 3, 21)]
+        assert all(e.action != "digest_sent" for e in AuditRepository(session).list_recent())
 
 
 async def test_no_digest_without_an_hour_or_in_quiet_hours(

@@ -77,7 +77,7 @@ async def test_a_bot_killed_during_a_batch_and_restarted_delivers_every_reminder
                 await release.wait()
                 raise ApiError(502, "Bad Gateway")  # never processed: nothing delivered
             processed += 1
-            return fake._send_message(params, files)
+            return fake.perform("sendMessage", params, files)
 
         fake.set_handler("sendMessage", send_message)
         log = tmp_path / "bots.log"

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from matplotlib import font_manager
 
-from bot.reminders import ReminderConfig, install_reminders, register, status_picture
-from bot.reminders.status_picture import PICTURES
+from bot.reminders import ReminderConfig, install_reminders
+from bot.status import picture as status_picture
+from bot.status.picture import PICTURES
 from dialogs.state import FormState, FormStatus
 from exports.round_png import png_size
 from storage.repos import FormRepository
@@ -77,7 +78,6 @@ async def a_round(tmp_path: Path) -> AsyncIterator[Round]:
         install_reminders(
             env.app, env.database, env.settings, clock=clock, config=ReminderConfig(first_tick=3600)
         )
-        register(env.app)
         yield Round(env, world, clock, users)
 
 
@@ -149,11 +149,11 @@ async def test_without_a_cjk_font_status_sends_its_text_and_logs_why(
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
     async with a_round(tmp_path) as r:
         supervisor = r.person("区审核人")
-        with caplog.at_level(logging.WARNING, logger="bot.reminders.status_picture"):
+        with caplog.at_level(logging.WARNING, logger="bot.status.picture"):
             replies = await supervisor.say("/status")
         assert _photos(replies) == []
         assert "填报进度" in (supervisor.last_text or "")
-        [record] = [r for r in caplog.records if r.name == "bot.reminders.status_picture"]
+        [record] = [r for r in caplog.records if r.name == "bot.status.picture"]
         assert "without its picture" in record.getMessage()
         assert "fonts-noto-cjk" in record.getMessage()
 
@@ -166,7 +166,7 @@ async def test_a_failing_photo_does_not_cost_the_text(
             "sendPhoto", status=400, description="Bad Request: IMAGE_PROCESS_FAILED"
         )
         supervisor = r.person("区审核人")
-        with caplog.at_level(logging.ERROR, logger="bot.reminders.status_picture"):
+        with caplog.at_level(logging.ERROR, logger="bot.status.picture"):
             replies = await supervisor.say("/status")
         assert _photos(replies) == []
         assert "填报进度" in (supervisor.last_text or "")

@@ -12,7 +12,7 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
-from bot.reminders import review_flow
+from bot.review.service import ReviewDone, ReviewService
 from bot.roles import Actor
 from dialogs.definition import TableKind
 from dialogs.state import FormStatus
@@ -43,12 +43,12 @@ def submitted_direction(world: World, name: str, department: str = "宣传部") 
         return form.id
 
 
-def approve(world: World, clock: FakeClock, form_id: int) -> review_flow.ReviewDone:
+def approve(world: World, clock: FakeClock, form_id: int) -> ReviewDone:
     supervisor = world.user("审核人")
     actor = Actor(supervisor, frozenset({world.departments["宣传部"].id}))
     with world.database.transaction() as session:
         version = FormRepository(session).load(form_id).version
-    return review_flow.approve(world.database, actor, form_id, version, clock.now(), SHANGHAI)
+    return ReviewService(world.database, SHANGHAI, clock).approve(actor, form_id, version)
 
 
 def notices(world: World, sent: RecordingTransport, name: str) -> list[str]:
@@ -159,9 +159,8 @@ async def test_returns_are_not_delayed(db: Database, fake_clock: FakeClock) -> N
     actor = Actor(supervisor, frozenset({world.departments["宣传部"].id}))
     with db.transaction() as session:
         version = FormRepository(session).load(form_id).version
-    done = review_flow.return_for_changes(
-        db, actor, form_id, version, "请补充成本指标", fake_clock.now(), SHANGHAI
-    )
+    service = ReviewService(db, SHANGHAI, fake_clock)
+    done = service.return_for_changes(actor, form_id, version, "请补充成本指标")
     assert done.notice_at == fake_clock.now()
     await bot.dispatch_now()
     assert any("请补充成本指标" in m.text for m in sent.to(world.chat("张三")))

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.reminders.progress import DONE_STATUSES, FormProgress, form_progress
+from bot.progress import DONE_STATUSES, FormProgress, form_progress
 from dialogs.checks.indicators import QualityFigure
 from dialogs.definition import TableKind
 from dialogs.filing import DepartmentFiling, FiledForm

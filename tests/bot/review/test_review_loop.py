@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot.handlers import reminders as reminder_commands
 from bot.ratelimit import Pacing
-from bot.reminders import commands
 from dialogs.loader import get_layout
 from dialogs.state import FormStatus
 from dialogs.steps import asked_sections
@@ -310,7 +310,7 @@ async def test_remind_replies_while_a_slow_send_goes_on(
 ) -> None:
     """Telegram holds the reminders back (429): /remind does not wait for ever; it says who is
     still queued, and they get their reminder once the flood wait is over."""
-    monkeypatch.setattr(commands, "REMIND_REPLY_WAIT", 0.3)
+    monkeypatch.setattr(reminder_commands, "REMIND_REPLY_WAIT", 0.3)
     timer = VirtualTimer(autojump=False)
     async with scene(tmp_path, timer=timer, pacing=Pacing.off()) as s:
         s.clock.set(shanghai(3, 25, 10))
@@ -322,7 +322,7 @@ async def test_remind_replies_while_a_slow_send_goes_on(
             if chat in staff and chat not in held:
                 held.add(chat)
                 raise ApiError(429, "Too Many Requests: retry after 30", {"retry_after": 30})
-            return s.env.fake._send_message(params, files)
+            return s.env.fake.perform("sendMessage", params, files)
 
         s.env.fake.set_handler("sendMessage", flood_wait)
         supervisor = s.person("审核人")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.reminders.report import round_report
-from bot.reminders.texts import render
+from bot.status.report import round_report
+from bot.texts import render
 from dialogs.definition import TableKind
 from dialogs.parsing.indicator import read_indicator
 from storage.db import Database

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-from bot.reminders import ReminderConfig, install_reminders, register
+from bot.reminders import ReminderConfig, install_reminders
 from dialogs.catalogue import CATALOGUE, Code
 from dialogs.state import FormStatus
 from storage.db import Database
@@ -43,7 +43,7 @@ class Review:
         return self.env.driver_of(self.users[name])
 
     def install(self) -> None:
-        """The reminders and review commands on the current Application (after each start)."""
+        """The reminders on the fake clock, on the current Application (after each start)."""
         options = ReminderConfig(first_tick=3600)
         install_reminders(
             self.env.app,
@@ -52,7 +52,6 @@ class Review:
             clock=self.clock,
             config=options,
         )
-        register(self.env.app)
 
     async def restart(self) -> None:
         await self.env.restart()

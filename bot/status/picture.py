@@ -17,12 +17,11 @@ from collections import OrderedDict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.handlers.common import BotContext, chat_id_of
-from bot.reminders.report import RoundReport
+from bot.status.report import RoundReport
 from exports.round_picture import DepartmentStanding, RoundPicture, department_stage, round_picture
 from exports.round_png import CjkFontMissing, round_png  # matplotlib itself loads when drawing
 
@@ -111,21 +110,20 @@ async def _png(picture: RoundPicture) -> bytes | None:
 
 
 async def send_round_picture(
-    update: Update, context: BotContext, report: RoundReport, now: datetime, zone: ZoneInfo
+    bot: Bot, chat_id: int, report: RoundReport, now: datetime, zone: ZoneInfo
 ) -> bool:
     """Send the picture of `report`; False (and the reason in the log) when none was sent."""
     if not report.departments:
         return False
     picture = report_picture(report, now, zone)
-    chat_id = chat_id_of(update)
     with contextlib.suppress(TelegramError):  # cosmetic, as for the exports
-        await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+        await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     try:
         data = await _png(picture)
         if data is None:
             _LOGGER.info("/status sent without its picture: still drawing it")
             return False
-        await context.bot.send_photo(
+        await bot.send_photo(
             chat_id, photo=data, caption=f"📊 {report.round.title} · 填报进度图"
         )
     except CjkFontMissing as error:
