@@ -14,10 +14,6 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.split import messages_of as split_messages  # the one splitter (bot/split.py)
-
-__all__ = ["local_text", "remaining_text", "render", "shorten", "split_messages"]
-
 
 @cache
 def environment() -> Environment:

@@ -12,10 +12,11 @@ from bot.clock import clock_of
 from bot.handlers.common import BotContext, chat_id_of, in_thread, say, send_html
 from bot.keyboards import ReviewOp, ReviewPress, button, markup
 from bot.messages import Refused
+from bot.split import messages_of
 from bot.status.picture import send_round_picture
 from bot.status.report import RoundReport
 from bot.status.service import StatusService
-from bot.texts import local_text, remaining_text, render, shorten, split_messages
+from bot.texts import local_text, remaining_text, render, shorten
 
 QUALITY_WORD = "质量"  # `/status 质量`: departments sorted by their indicator quality
 MAX_REVIEW_BUTTONS = 10
@@ -52,7 +53,7 @@ async def status_command(update: Update, context: BotContext) -> None:
     if view.reviewer:
         await send_round_picture(context.bot, chat_id_of(update), view.report, view.now, zone)
         keyboard = review_keyboard(view.report)
-    await send_html(update, context, split_messages(text), keyboard)
+    await send_html(update, context, messages_of(text), keyboard)
 
 
 def review_keyboard(report: RoundReport) -> InlineKeyboardMarkup | None:

@@ -26,8 +26,9 @@ from bot.clock import Clock
 from bot.reminders.schedule import in_quiet_hours
 from bot.reminders.transport import ChatBlocked, DeliveryError, OutgoingMessage, Transport
 from bot.roles import Actor
+from bot.split import messages_of
 from bot.status.report import round_report
-from bot.texts import local_text, remaining_text, render, split_messages
+from bot.texts import local_text, remaining_text, render
 from storage.db import Database
 from storage.records import Role, Round, User
 from storage.repos import DigestLogRepository, RoundRepository, UserRepository
@@ -99,7 +100,7 @@ class DigestSender:
                         remaining=remaining_text(round_.deadline, now),
                         today=f"{today.month}月{today.day}日",
                     )
-                    parts = [OutgoingMessage(reader.telegram_id, t) for t in split_messages(body)]
+                    parts = [OutgoingMessage(reader.telegram_id, t) for t in messages_of(body)]
                     digests.append(Digest(reader.id, round_.id, tuple(parts)))
             return digests
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from bot.reminders.digest import DigestSender
+from bot.split import messages_of
 from bot.status.report import round_report
-from bot.texts import local_text, remaining_text, render, split_messages
+from bot.texts import local_text, remaining_text, render
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.records import ReminderPolicy
@@ -54,7 +55,7 @@ def test_the_report_puts_overdue_departments_first(db: Database, fake_clock: Fak
 
 def test_a_long_status_is_split_between_lines() -> None:
     text = "\n".join(f"<b>部门{n}</b>：草稿 10%" for n in range(600))
-    parts = split_messages(text, limit=4096)
+    parts = messages_of(text, limit=4096)
     assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == text
 
