@@ -91,7 +91,7 @@ def _amount(record: codec.AnswerRecord | None) -> Decimal | None:
 class FilingService:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._known_rows = RowsCache()
+        self._known_rows = database.rows
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -18,6 +18,7 @@ from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError
 from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
 from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.form_rows import FormRows
+from storage.rows_cache import RowsCache, cache_of, note
 
 STATUS_FIELD = "status"
 COMMENT_FIELD = "review_comment"
@@ -46,31 +47,6 @@ class CurrentForm:
     year: int
     layout: str
     department_name: str
-
-
-class RowsCache:
-    """The stored rows of forms at a known version, per process and per database (ids repeat
-    across databases). Keyed by the creation time as well: SQLite may reuse a deleted form's id.
-    Filled only after a commit (`remember`), so a rolled-back write is never served."""
-
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._rows: dict[int, tuple[int, datetime, EncodedState]] = {}
-
-    def get(self, row: FormRow) -> EncodedState | None:
-        found = self._rows.get(row.id)
-        if found is None or found[0] != row.version or found[1] != row.created_at:
-            return None
-        encoded = found[2]
-        return replace(encoded, cursor=row.cursor, status=row.status)
-
-    def remember(
-        self, form_id: int, version: int, created_at: datetime, encoded: EncodedState
-    ) -> None:
-        if len(self._rows) >= self.LIMIT:
-            self._rows.clear()
-        self._rows[form_id] = (version, created_at, encoded)
 
 
 @dataclass(frozen=True)
@@ -141,9 +117,11 @@ class FormRepository:
         if found is None:
             return None
         row, seen, year, layout, department_name = found
+        known = known if known is not None else cache_of(self.session)
         encoded = known.get(row) if known is not None else None
         if encoded is None:
             encoded = FormRows(self.session).read([row])[row.id]
+            note(self.session, row.id, row.version, row.created_at, encoded, written=False)
         return CurrentForm(
             self._stored(row, encoded), (row, encoded), seen, year, layout, department_name
         )
@@ -193,8 +171,26 @@ class FormRepository:
                 .execution_options(populate_existing=True)
             )
         )
-        encoded = FormRows(self.session).read(rows)
-        return [self._stored(row, encoded[row.id]) for row in rows]
+        return [
+            self._stored(row, encoded)
+            for row, encoded in zip(rows, self._rows_of(rows), strict=True)
+        ]
+
+    def _rows_of(self, rows: list[FormRow]) -> list[EncodedState]:
+        """The stored rows of each form: the process's cache where it knows the form's version,
+        the three row tables (one query each) for the others."""
+        cache = cache_of(self.session)
+        known = [cache.get(row) if cache is not None else None for row in rows]
+        missing = [row for row, encoded in zip(rows, known, strict=True) if encoded is None]
+        if not missing:
+            return [encoded for encoded in known if encoded is not None]
+        read = FormRows(self.session).read(missing)
+        for row in missing:
+            note(self.session, row.id, row.version, row.created_at, read[row.id], written=False)
+        return [
+            encoded if encoded is not None else read[row.id]
+            for row, encoded in zip(rows, known, strict=True)
+        ]
 
     def _stored(self, row: FormRow, encoded: EncodedState) -> StoredForm:
         return StoredForm(
@@ -347,6 +343,7 @@ class FormRepository:
         AuditRepository(self.session).append_many(
             action, changes, actor_user_id=actor_user_id, form_id=form_id, now=now
         )
+        note(self.session, form_id, expected_version + 1, row.created_at, new, written=True)
         return expected_version + 1
 
     def _check_name_free(self, row: FormRow, name: str | None) -> None:
