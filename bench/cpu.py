@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -547,12 +547,20 @@ def row(figures: Figures) -> str:
 
 async def main_async(args: argparse.Namespace) -> list[str]:
     measured: list[Figures] = []
-    with sqlite_database() as database:
-        measured.append(await run_bot(database, "SQLite", args.users, profile=False))
     pg = postgres_url()
+    runs: list[tuple[str, Callable[[], contextlib.AbstractContextManager[Database]]]] = [
+        ("SQLite", sqlite_database)
+    ]
     if pg and not args.sqlite_only:
-        with postgres_database(pg) as database:
-            measured.append(await run_bot(database, "PostgreSQL", args.users, profile=False))
+        runs.append(("PostgreSQL", lambda: postgres_database(pg)))
+    for label, make in runs:
+        best: Figures | None = None
+        for _ in range(args.repeat):  # the least CPU of the runs: other load only adds
+            with make() as database:
+                figures = await run_bot(database, label, args.users, profile=False)
+            best = figures if best is None or figures.cpu_ms < best.cpu_ms else best
+        assert best is not None
+        measured.append(best)
     profiled: Figures | None = None
     if args.profile:
         with sqlite_database() as database:
@@ -560,12 +568,13 @@ async def main_async(args: argparse.Namespace) -> list[str]:
     script = chat_script()
     typed = sum(1 for step in script if not step.labels)
     lines = [
-        f"`python -m bench cpu --users {args.users}`"
+        f"`python -m bench cpu --users {args.users} --repeat {args.repeat}`"
         + (f" (DATABASE_URL={_safe(pg)})" if pg and not args.sqlite_only else "")
         + f": {args.users} users fill a whole table A ({LAYOUT} layout, {len(script)} updates "
         f"each: {typed} typed, {len(script) - typed} button presses) at once through the real "
         "Application, the Bot API answered in process, replies not paced, after one warm-up "
-        "user. CPU = process CPU time (all threads) over the run / updates.",
+        "user. CPU = process CPU time (all threads) over the run / updates; the least of "
+        f"{args.repeat} runs (the machine is shared: other load only adds to it).",
         "",
         "| database | users | updates | CPU ms/update | target ms | transactions/update "
         "| statements/update | updates/s |",
@@ -589,6 +598,7 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="add a cProfile summary")
     parser.add_argument("--top", type=int, default=20, help="functions listed in the profile")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per database; the least CPU")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--no-publish", action="store_true", help="print, leave BENCHMARKS.md")
     args = parser.parse_args(argv)
