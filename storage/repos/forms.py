@@ -43,10 +43,11 @@ class CurrentForm:
 
     form: StoredForm
     loaded: tuple[FormRow, EncodedState]  # what `save` would otherwise read again
-    seen_version: int
+    seen_version: int | None  # None: the user's chat session is not on this form
     year: int
     layout: str
     department_name: str
+    has_chat: bool = True  # the user has a chat session row (on this form or another)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,39 @@ class FormRepository:
             note(self.session, row.id, row.version, row.created_at, encoded, written=False)
         return CurrentForm(
             self._stored(row, encoded), (row, encoded), seen, year, layout, department_name
+        )
+
+    def opened(self, form_id: int, user_id: int) -> CurrentForm | None:
+        """Form `form_id` with what acting on it needs, in one joined query (plus its rows
+        unless the process's cache knows them): its round's year and layout, its department's
+        name, and `user_id`'s chat session (the version seen, if it is on this form)."""
+        found = self.session.execute(
+            select(
+                FormRow,
+                ChatSessionRow.form_id,
+                ChatSessionRow.seen_version,
+                RoundRow.year,
+                RoundRow.layout,
+                DepartmentRow.name,
+            )
+            .join(RoundRow, RoundRow.id == FormRow.round_id)
+            .join(DepartmentRow, DepartmentRow.id == FormRow.department_id)
+            .outerjoin(ChatSessionRow, ChatSessionRow.user_id == user_id)
+            .where(FormRow.id == form_id)
+            .execution_options(populate_existing=True)
+        ).first()
+        if found is None:
+            return None
+        row, chat_form_id, seen, year, layout, department_name = found
+        encoded = self._rows_of([row])[0]
+        return CurrentForm(
+            self._stored(row, encoded),
+            (row, encoded),
+            seen if chat_form_id == form_id else None,
+            year,
+            layout,
+            department_name,
+            has_chat=seen is not None,
         )
 
     def siblings(
