@@ -13,7 +13,9 @@ whatever the handler saves) also marks the update done, conditionally on still h
 claim: if another worker took it over, that transaction fails with ClaimLost and saves nothing.
 So an update is applied once: a second delivery, or the same update at a second webhook process,
 finds it held or done. Handlers and the service know nothing of it. When the handlers return,
-the update is marked replied (and done, if it wrote nothing).
+the update is marked replied (and done, if it wrote nothing): at once when no other update is
+held or being handled, else in the transaction that stores the next update (under load that
+saves a transaction per update; the mark is never more than one handling late).
 
 A claim by a worker that is gone is taken over: on SQLite (one process) every other worker is
 gone; on PostgreSQL a worker is alive while it holds its advisory lock (released by the server
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, column, event, text, update
+from sqlalchemy import BigInteger, ColumnElement, Connection, bindparam, column, event, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from telegram import Update
@@ -48,6 +50,7 @@ from telegram.ext import Application
 from storage.db import Database
 from storage.models import InboxRow
 from storage.repos import InboxEntry, InboxRepository
+from storage.repos._sql import WRITTEN_TABLES, run
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +65,16 @@ _LOCK_NAMESPACE = 0x4A58  # "JX"
 INCIDENTAL_TABLES = frozenset({"users", "inbox"})
 _WROTE = "jixiao.inbox.wrote"
 _MARKED = "jixiao.inbox.marked"
+_INBOX = InboxRow.__table__
+_MARK_DONE = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id == bindparam("b_update_id"),
+        _INBOX.c.claimed_by == bindparam("worker"),
+        _INBOX.c.done_at.is_(None),
+    )
+    .values(done_at=bindparam("at"))
+)
 
 
 class ClaimLost(RuntimeError):
@@ -92,6 +105,7 @@ class Inbox:
         # Updates claimed and not yet handled by this process, and whether each is done already.
         self._held: dict[int, bool] = {}
         self._active: set[int] = set()  # being handled
+        self._unreplied: list[int] = []  # handled, replied, the mark not yet written
         self._mine = threading.Lock()  # _held and _active are used from the database threads
         self._hooks_installed = False
 
@@ -113,6 +127,10 @@ class Inbox:
         return {"namespace": _LOCK_NAMESPACE, "worker": self.worker}
 
     def close(self) -> None:
+        try:
+            self.flush_replied()
+        except SQLAlchemyError as error:  # marks left unwritten: those updates are answered again
+            _LOGGER.warning("could not mark handled updates replied: %s", error)
         if self._lock is not None:
             try:
                 # Closing the connection itself (not returning it to the pool) ends the server
@@ -138,11 +156,19 @@ class Inbox:
     def receive(self, update: Update, *, now: datetime | None = None) -> bool:
         """Store `update` and claim it; True when this process should handle it (new, or left
         behind by a dead worker), False when it is done or a live worker holds it."""
-        with self.database.transaction() as session:
-            inbox = InboxRepository(session)
-            mine = inbox.store(update.update_id, update.to_dict(), worker=self.worker, now=now)
-            if not mine:
-                mine = inbox.claim(update.update_id, self.worker, self.alive(), now=now)
+        with self._mine:
+            replied, self._unreplied = self._unreplied, []
+        try:
+            with self.database.transaction() as session:
+                inbox = InboxRepository(session)
+                self._mark_replied(inbox, replied)
+                mine = inbox.store(update.update_id, update.to_dict(), worker=self.worker, now=now)
+                if not mine:
+                    mine = inbox.claim(update.update_id, self.worker, self.alive(), now=now)
+        except BaseException:
+            with self._mine:  # not written: they go with the next transaction
+                self._unreplied[:0] = replied
+            raise
         if mine:
             with self._mine:
                 self._held[update.update_id] = False
@@ -163,15 +189,34 @@ class Inbox:
         return Claim(update.update_id, self.worker, done=done)
 
     def finish(self, claim: Claim) -> None:
-        """The handling returned: its reply is sent (and the update done, if it wrote nothing)."""
+        """The handling returned: its reply is sent (and the update done, if it wrote nothing).
+        Written now if this process has nothing else to handle, else with the next update's
+        store (see the module docstring)."""
+        with self._mine:
+            self._active.discard(claim.update_id)
+            self._unreplied.append(claim.update_id)
+            busy = bool(self._active or self._held)
+        claim.done = True
+        if not busy:
+            self.flush_replied()
+
+    def flush_replied(self) -> None:
+        """Write the replied marks not written yet."""
+        with self._mine:
+            replied, self._unreplied = self._unreplied, []
+        if not replied:
+            return
         try:
             with self.database.transaction() as session:
-                if not InboxRepository(session).mark_replied(claim.update_id, claim.worker):
-                    _LOGGER.warning("update %s was taken over while handled", claim.update_id)
-        finally:
+                self._mark_replied(InboxRepository(session), replied)
+        except BaseException:
             with self._mine:
-                self._active.discard(claim.update_id)
-        claim.done = True
+                self._unreplied[:0] = replied
+            raise
+
+    def _mark_replied(self, inbox: InboxRepository, update_ids: list[int]) -> None:
+        if update_ids and inbox.mark_replied_many(update_ids, self.worker) != len(update_ids):
+            _LOGGER.warning("some of updates %s were taken over while handled", update_ids)
 
     def take_over(self, *, now: datetime | None = None) -> list[InboxEntry]:
         """Claim what is stored, not replied to and not held by a live worker (at start: what
@@ -236,18 +281,13 @@ def _mark_done(session: Session) -> None:
     if claim is None or claim.done:
         return
     session.flush()  # the commit flushes after this hook: see now whether it writes
-    if not session.info.pop(_WROTE, False):
+    wrote = session.info.pop(_WROTE, False)
+    # Core writes of the repositories (storage.repos._sql.run) note their tables instead.
+    written = session.info.pop(WRITTEN_TABLES, None)
+    if not (wrote or (written and not written <= INCIDENTAL_TABLES)):
         return
-    marked = session.execute(
-        update(InboxRow)
-        .where(
-            InboxRow.update_id == claim.update_id,
-            InboxRow.claimed_by == claim.worker,
-            InboxRow.done_at.is_(None),
-        )
-        .values(done_at=datetime.now(UTC))
-        .execution_options(synchronize_session=False)
-    )
+    params = {"b_update_id": claim.update_id, "worker": claim.worker, "at": datetime.now(UTC)}
+    marked = run(session, _MARK_DONE, params)
     if getattr(marked, "rowcount", 0) != 1:
         raise ClaimLost(f"update {claim.update_id} is no longer held by this process")
     session.info[_MARKED] = claim
@@ -255,6 +295,7 @@ def _mark_done(session: Session) -> None:
 
 def _committed(session: Session) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(WRITTEN_TABLES, None)
     claim = session.info.pop(_MARKED, None)
     if isinstance(claim, Claim):
         claim.done = True
@@ -262,6 +303,7 @@ def _committed(session: Session) -> None:
 
 def _rolled_back(session: Session) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(WRITTEN_TABLES, None)
     session.info.pop(_MARKED, None)
 
 
@@ -320,7 +362,6 @@ class InboxQueue(asyncio.Queue[object]):
                 _LOGGER.debug("update %s is done or held elsewhere", item.update_id)
                 return
         await super().put(item)
-
 
     async def _tell_waiting(self, update: Update) -> None:
         if self.on_unstored is None or update.update_id in self._told:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from dialogs.definition import TableKind
@@ -15,13 +16,63 @@ from storage import codec
 from storage.codec import EncodedState
 from storage.models import AnswerRow, ChatSessionRow, DepartmentRow, FormRow, RoundRow
 from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError, StoredForm
-from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount, run
 from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.form_rows import FormRows
 from storage.rows_cache import RowsCache, cache_of, note
 
 STATUS_FIELD = "status"
 COMMENT_FIELD = "review_comment"
+
+# The statements of the answer and button paths, built once (storage.repos._sql.run): Core
+# rows, read by column name, stand in for FormRow wherever a form's row is only read.
+_FORMS = FormRow.__table__
+_CHATS = ChatSessionRow.__table__
+_ROUNDS = RoundRow.__table__
+_DEPARTMENTS = DepartmentRow.__table__
+_ORDER = (_FORMS.c.department_id, _FORMS.c.kind, _FORMS.c.id)
+_BY_ID = select(_FORMS).where(_FORMS.c.id == bindparam("form_id"))
+_OF_DEPARTMENT = (
+    select(_FORMS)
+    .where(
+        _FORMS.c.department_id == bindparam("department_id"),
+        _FORMS.c.round_id == bindparam("round_id"),
+    )
+    .order_by(*_ORDER)
+)
+_CURRENT = (
+    select(
+        _FORMS,
+        _CHATS.c.seen_version,
+        _ROUNDS.c.year,
+        _ROUNDS.c.layout,
+        _DEPARTMENTS.c.name.label("department_name"),
+    )
+    .join(_CHATS, _CHATS.c.form_id == _FORMS.c.id)
+    .join(_ROUNDS, _ROUNDS.c.id == _FORMS.c.round_id)
+    .join(_DEPARTMENTS, _DEPARTMENTS.c.id == _FORMS.c.department_id)
+    .where(_CHATS.c.user_id == bindparam("user_id"))
+)
+_OPENED = (
+    select(
+        _FORMS,
+        _CHATS.c.form_id.label("chat_form_id"),
+        _CHATS.c.seen_version,
+        _ROUNDS.c.year,
+        _ROUNDS.c.layout,
+        _DEPARTMENTS.c.name.label("department_name"),
+    )
+    .join(_ROUNDS, _ROUNDS.c.id == _FORMS.c.round_id)
+    .join(_DEPARTMENTS, _DEPARTMENTS.c.id == _FORMS.c.department_id)
+    .outerjoin(_CHATS, _CHATS.c.user_id == bindparam("user_id"))
+    .where(_FORMS.c.id == bindparam("form_id"))
+)
+# The optimistic lock; the columns to set come as parameters (their names: the columns').
+_BUMP = (
+    update(_FORMS)
+    .where(_FORMS.c.id == bindparam("b_id"), _FORMS.c.version == bindparam("b_version"))
+    .values(version=_FORMS.c.version + 1)
+)
 
 
 def _instance_column(kind: TableKind, instance_name: str | None) -> str | None:
@@ -66,7 +117,7 @@ class FormRepository:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, form_id: int) -> StoredForm | None:
-        forms = self._load(FormRow.id == form_id)
+        forms = self._stored_all(list(run(self.session, _BY_ID, {"form_id": form_id})))
         return forms[0] if forms else None
 
     def load(self, form_id: int) -> StoredForm:
@@ -90,7 +141,8 @@ class FormRepository:
         return forms[0] if forms else None
 
     def list_for_department(self, department_id: int, round_id: int) -> list[StoredForm]:
-        return self._load(FormRow.department_id == department_id, FormRow.round_id == round_id)
+        params = {"department_id": department_id, "round_id": round_id}
+        return self._stored_all(list(run(self.session, _OF_DEPARTMENT, params)))
 
     def list_for_round(self, round_id: int) -> list[StoredForm]:
         return self._load(FormRow.round_id == round_id)
@@ -101,23 +153,15 @@ class FormRepository:
         `known` holds stored rows this process read or wrote before; they are used when the
         form is still at that version (every change of a form's rows bumps its version in the
         same transaction, see `save`), so a user answering step after step costs one query."""
-        found = self.session.execute(
-            select(
-                FormRow,
-                ChatSessionRow.seen_version,
-                RoundRow.year,
-                RoundRow.layout,
-                DepartmentRow.name,
-            )
-            .join(ChatSessionRow, ChatSessionRow.form_id == FormRow.id)
-            .join(RoundRow, RoundRow.id == FormRow.round_id)
-            .join(DepartmentRow, DepartmentRow.id == FormRow.department_id)
-            .where(ChatSessionRow.user_id == user_id)
-            .execution_options(populate_existing=True)
-        ).first()
-        if found is None:
+        row = run(self.session, _CURRENT, {"user_id": user_id}).first()
+        if row is None:
             return None
-        row, seen, year, layout, department_name = found
+        seen, year, layout, department_name = (
+            row.seen_version,
+            row.year,
+            row.layout,
+            row.department_name,
+        )
         known = known if known is not None else cache_of(self.session)
         encoded = known.get(row) if known is not None else None
         if encoded is None:
@@ -131,33 +175,18 @@ class FormRepository:
         """Form `form_id` with what acting on it needs, in one joined query (plus its rows
         unless the process's cache knows them): its round's year and layout, its department's
         name, and `user_id`'s chat session (the version seen, if it is on this form)."""
-        found = self.session.execute(
-            select(
-                FormRow,
-                ChatSessionRow.form_id,
-                ChatSessionRow.seen_version,
-                RoundRow.year,
-                RoundRow.layout,
-                DepartmentRow.name,
-            )
-            .join(RoundRow, RoundRow.id == FormRow.round_id)
-            .join(DepartmentRow, DepartmentRow.id == FormRow.department_id)
-            .outerjoin(ChatSessionRow, ChatSessionRow.user_id == user_id)
-            .where(FormRow.id == form_id)
-            .execution_options(populate_existing=True)
-        ).first()
-        if found is None:
+        row = run(self.session, _OPENED, {"form_id": form_id, "user_id": user_id}).first()
+        if row is None:
             return None
-        row, chat_form_id, seen, year, layout, department_name = found
         encoded = self._rows_of([row])[0]
         return CurrentForm(
             self._stored(row, encoded),
             (row, encoded),
-            seen if chat_form_id == form_id else None,
-            year,
-            layout,
-            department_name,
-            has_chat=seen is not None,
+            row.seen_version if row.chat_form_id == form_id else None,
+            row.year,
+            row.layout,
+            row.department_name,
+            has_chat=row.seen_version is not None,
         )
 
     def siblings(
@@ -197,18 +226,12 @@ class FormRepository:
         )
 
     def _load(self, *conditions: ColumnElement[bool]) -> list[StoredForm]:
-        rows = list(
-            self.session.scalars(
-                select(FormRow)
-                .where(*conditions)
-                .order_by(FormRow.department_id, FormRow.kind, FormRow.id)
-                .execution_options(populate_existing=True)
-            )
-        )
-        return [
-            self._stored(row, encoded)
-            for row, encoded in zip(rows, self._rows_of(rows), strict=True)
-        ]
+        rows = list(run(self.session, select(_FORMS).where(*conditions).order_by(*_ORDER)))
+        return self._stored_all(rows)
+
+    def _stored_all(self, rows: list[Any]) -> list[StoredForm]:
+        encoded = self._rows_of(rows)
+        return [self._stored(row, state) for row, state in zip(rows, encoded, strict=True)]
 
     def _rows_of(self, rows: list[FormRow]) -> list[EncodedState]:
         """The stored rows of each form: the process's cache where it knows the form's version,
@@ -317,13 +340,8 @@ class FormRepository:
 
     def _bump(self, form_id: int, expected_version: int, values: Mapping[str, object]) -> None:
         """The optimistic lock: bump the version only if it is still `expected_version`."""
-        result = self.session.execute(
-            update(FormRow)
-            .where(FormRow.id == form_id, FormRow.version == expected_version)
-            .values(version=FormRow.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) != 1:
+        params = {"b_id": form_id, "b_version": expected_version, **values}
+        if rowcount(run(self.session, _BUMP, params)) != 1:
             raise StaleVersionError(self.load(form_id), expected_version)
 
     def _check(self, form_id: int, expected_version: int) -> FormRow:

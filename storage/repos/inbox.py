@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import InboxRow
-from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount, run
+
+_INBOX = InboxRow.__table__
+# Built once (see `run`): the replied marks of several updates, written with the next store.
+_MARK_REPLIED = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id.in_(bindparam("update_ids", expanding=True)),
+        _INBOX.c.claimed_by == bindparam("worker"),
+        _INBOX.c.replied_at.is_(None),
+    )
+    .values(done_at=func.coalesce(_INBOX.c.done_at, bindparam("at")), replied_at=bindparam("at"))
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,15 @@ class InboxRepository:
             .execution_options(synchronize_session=False)
         )
         return rowcount(result) == 1
+
+    def mark_replied_many(
+        self, update_ids: Sequence[int], worker: int, *, now: datetime | None = None
+    ) -> int:
+        """`mark_replied` for several updates in one statement; how many were still held."""
+        if not update_ids:
+            return 0
+        params = {"update_ids": list(update_ids), "worker": worker, "at": now_or(now)}
+        return rowcount(run(self.session, _MARK_REPLIED, params))
 
     def release(self, update_id: int, worker: int) -> None:
         """Give up a claim without finishing (the handling failed before anything was saved)."""
