@@ -135,21 +135,19 @@ class FilingService:
         """The form's view. Its context has the sibling directions in full (with their
         indicators, for review and submit) only when `full`; otherwise as an answer at the
         current step needs them (`_narrow_context`)."""
-        round_ = RoundRepository(session).get(form.round_id)
-        department = DepartmentRepository(session).get(form.department_id)
-        assert round_ is not None and department is not None
-        definition = self.definition_of(round_, form.kind)
         if full:
+            round_ = RoundRepository(session).get(form.round_id)
+            department = DepartmentRepository(session).get(form.department_id)
+            assert round_ is not None and department is not None
+            definition = self.definition_of(round_, form.kind)
             context = self._context(session, form, round_, department)
-        else:
-            context = self._narrow_context(
-                FormRepository(session),
-                form,
-                round_.layout,
-                round_.year,
-                department.name,
-                definition,
-            )
+            return self._render(form, definition, context)
+        forms = FormRepository(session)
+        place = forms.place(form.round_id, form.department_id)
+        assert place is not None
+        year, layout, department_name = place
+        definition = get_layout(layout).table(form.kind)
+        context = self._narrow_context(forms, form, layout, year, department_name, definition)
         return self._render(form, definition, context)
 
     @staticmethod
