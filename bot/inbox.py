@@ -13,9 +13,7 @@ whatever the handler saves) also marks the update done, conditionally on still h
 claim: if another worker took it over, that transaction fails with ClaimLost and saves nothing.
 So an update is applied once: a second delivery, or the same update at a second webhook process,
 finds it held or done. Handlers and the service know nothing of it. When the handlers return,
-the update is marked replied (and done, if it wrote nothing): at once when no other update is
-held or being handled, else in the transaction that stores the next update (under load that
-saves a transaction per update; the mark is never more than one handling late).
+the update is marked replied (and done, if it wrote nothing).
 
 A claim by a worker that is gone is taken over: on SQLite (one process) every other worker is
 gone; on PostgreSQL a worker is alive while it holds its advisory lock (released by the server
@@ -105,7 +103,6 @@ class Inbox:
         # Updates claimed and not yet handled by this process, and whether each is done already.
         self._held: dict[int, bool] = {}
         self._active: set[int] = set()  # being handled
-        self._unreplied: list[int] = []  # handled, replied, the mark not yet written
         self._mine = threading.Lock()  # _held and _active are used from the database threads
         self._hooks_installed = False
 
@@ -127,10 +124,6 @@ class Inbox:
         return {"namespace": _LOCK_NAMESPACE, "worker": self.worker}
 
     def close(self) -> None:
-        try:
-            self.flush_replied()
-        except SQLAlchemyError as error:  # marks left unwritten: those updates are answered again
-            _LOGGER.warning("could not mark handled updates replied: %s", error)
         if self._lock is not None:
             try:
                 # Closing the connection itself (not returning it to the pool) ends the server
@@ -156,19 +149,11 @@ class Inbox:
     def receive(self, update: Update, *, now: datetime | None = None) -> bool:
         """Store `update` and claim it; True when this process should handle it (new, or left
         behind by a dead worker), False when it is done or a live worker holds it."""
-        with self._mine:
-            replied, self._unreplied = self._unreplied, []
-        try:
-            with self.database.transaction() as session:
-                inbox = InboxRepository(session)
-                self._mark_replied(inbox, replied)
-                mine = inbox.store(update.update_id, update.to_dict(), worker=self.worker, now=now)
-                if not mine:
-                    mine = inbox.claim(update.update_id, self.worker, self.alive(), now=now)
-        except BaseException:
-            with self._mine:  # not written: they go with the next transaction
-                self._unreplied[:0] = replied
-            raise
+        with self.database.transaction() as session:
+            inbox = InboxRepository(session)
+            mine = inbox.store(update.update_id, update.to_dict(), worker=self.worker, now=now)
+            if not mine:
+                mine = inbox.claim(update.update_id, self.worker, self.alive(), now=now)
         if mine:
             with self._mine:
                 self._held[update.update_id] = False
@@ -189,34 +174,15 @@ class Inbox:
         return Claim(update.update_id, self.worker, done=done)
 
     def finish(self, claim: Claim) -> None:
-        """The handling returned: its reply is sent (and the update done, if it wrote nothing).
-        Written now if this process has nothing else to handle, else with the next update's
-        store (see the module docstring)."""
-        with self._mine:
-            self._active.discard(claim.update_id)
-            self._unreplied.append(claim.update_id)
-            busy = bool(self._active or self._held)
-        claim.done = True
-        if not busy:
-            self.flush_replied()
-
-    def flush_replied(self) -> None:
-        """Write the replied marks not written yet."""
-        with self._mine:
-            replied, self._unreplied = self._unreplied, []
-        if not replied:
-            return
+        """The handling returned: its reply is sent (and the update done, if it wrote nothing)."""
         try:
             with self.database.transaction() as session:
-                self._mark_replied(InboxRepository(session), replied)
-        except BaseException:
+                if not InboxRepository(session).mark_replied(claim.update_id, claim.worker):
+                    _LOGGER.warning("update %s was taken over while handled", claim.update_id)
+        finally:
             with self._mine:
-                self._unreplied[:0] = replied
-            raise
-
-    def _mark_replied(self, inbox: InboxRepository, update_ids: list[int]) -> None:
-        if update_ids and inbox.mark_replied_many(update_ids, self.worker) != len(update_ids):
-            _LOGGER.warning("some of updates %s were taken over while handled", update_ids)
+                self._active.discard(claim.update_id)
+        claim.done = True
 
     def take_over(self, *, now: datetime | None = None) -> list[InboxEntry]:
         """Claim what is stored, not replied to and not held by a live worker (at start: what

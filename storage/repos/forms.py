@@ -67,9 +67,14 @@ _OPENED = (
     .outerjoin(_CHATS, _CHATS.c.user_id == bindparam("user_id"))
     .where(_FORMS.c.id == bindparam("form_id"))
 )
-_PLACE = select(_ROUNDS.c.year, _ROUNDS.c.layout, _DEPARTMENTS.c.name).where(
-    _ROUNDS.c.id == bindparam("round_id"), _DEPARTMENTS.c.id == bindparam("department_id")
-)
+_PLACE = select(
+    _ROUNDS.c.year,
+    _ROUNDS.c.layout,
+    select(_DEPARTMENTS.c.name)
+    .where(_DEPARTMENTS.c.id == bindparam("department_id"))
+    .scalar_subquery()
+    .label("name"),
+).where(_ROUNDS.c.id == bindparam("round_id"))
 # The optimistic lock; the columns to set come as parameters (their names: the columns').
 _BUMP = (
     update(_FORMS)
@@ -196,7 +201,9 @@ class FormRepository:
         """A form's round (year, layout) and department name, in one query."""
         params = {"round_id": round_id, "department_id": department_id}
         found = run(self.session, _PLACE, params).first()
-        return None if found is None else (found.year, found.layout, found.name)
+        if found is None or found.name is None:
+            return None
+        return found.year, found.layout, found.name
 
     def siblings(
         self, department_id: int, round_id: int, amount_key: str | None
