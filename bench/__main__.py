@@ -13,6 +13,7 @@ BENCHES = {
     "reminders": "bench.reminders",
     "inbox": "bench.inbox",
     "imports": "bench.imports",  # branch imports
+    "cpu": "bench.cpu",  # branch cpu
 }
 
 

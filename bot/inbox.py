@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, column, event, text, update
+from sqlalchemy import BigInteger, ColumnElement, Connection, bindparam, column, event, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from telegram import Update
@@ -48,6 +48,7 @@ from telegram.ext import Application
 from storage.db import Database
 from storage.models import InboxRow
 from storage.repos import InboxEntry, InboxRepository
+from storage.repos._sql import WRITTEN_TABLES, run
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +63,16 @@ _LOCK_NAMESPACE = 0x4A58  # "JX"
 INCIDENTAL_TABLES = frozenset({"users", "inbox"})
 _WROTE = "jixiao.inbox.wrote"
 _MARKED = "jixiao.inbox.marked"
+_INBOX = InboxRow.__table__
+_MARK_DONE = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id == bindparam("b_update_id"),
+        _INBOX.c.claimed_by == bindparam("worker"),
+        _INBOX.c.done_at.is_(None),
+    )
+    .values(done_at=bindparam("at"))
+)
 
 
 class ClaimLost(RuntimeError):
@@ -236,18 +247,13 @@ def _mark_done(session: Session) -> None:
     if claim is None or claim.done:
         return
     session.flush()  # the commit flushes after this hook: see now whether it writes
-    if not session.info.pop(_WROTE, False):
+    wrote = session.info.pop(_WROTE, False)
+    # Core writes of the repositories (storage.repos._sql.run) note their tables instead.
+    written = session.info.pop(WRITTEN_TABLES, None)
+    if not (wrote or (written and not written <= INCIDENTAL_TABLES)):
         return
-    marked = session.execute(
-        update(InboxRow)
-        .where(
-            InboxRow.update_id == claim.update_id,
-            InboxRow.claimed_by == claim.worker,
-            InboxRow.done_at.is_(None),
-        )
-        .values(done_at=datetime.now(UTC))
-        .execution_options(synchronize_session=False)
-    )
+    params = {"b_update_id": claim.update_id, "worker": claim.worker, "at": datetime.now(UTC)}
+    marked = run(session, _MARK_DONE, params)
     if getattr(marked, "rowcount", 0) != 1:
         raise ClaimLost(f"update {claim.update_id} is no longer held by this process")
     session.info[_MARKED] = claim
@@ -255,6 +261,7 @@ def _mark_done(session: Session) -> None:
 
 def _committed(session: Session) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(WRITTEN_TABLES, None)
     claim = session.info.pop(_MARKED, None)
     if isinstance(claim, Claim):
         claim.done = True
@@ -262,6 +269,7 @@ def _committed(session: Session) -> None:
 
 def _rolled_back(session: Session) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(WRITTEN_TABLES, None)
     session.info.pop(_MARKED, None)
 
 
@@ -320,7 +328,6 @@ class InboxQueue(asyncio.Queue[object]):
                 _LOGGER.debug("update %s is done or held elsewhere", item.update_id)
                 return
         await super().put(item)
-
 
     async def _tell_waiting(self, update: Update) -> None:
         if self.on_unstored is None or update.update_id in self._told:

@@ -53,7 +53,6 @@ from storage.repos import (
     RoundRepository,
     UserRepository,
 )
-from storage.repos.forms import CurrentForm, RowsCache
 
 MUTATING = frozenset(ActionKind) - {ActionKind.REVIEW}
 
@@ -157,7 +156,7 @@ def _amount(record: codec.AnswerRecord | None) -> Decimal | None:
 class FilingService:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._known_rows = RowsCache()
+        self._known_rows = database.rows
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -198,12 +197,24 @@ class FilingService:
             form_id=form.id,
         )
 
-    def _view(self, session: Session, form: StoredForm) -> FormView:
-        round_ = RoundRepository(session).get(form.round_id)
-        department = DepartmentRepository(session).get(form.department_id)
-        assert round_ is not None and department is not None
-        definition = self.definition_of(round_, form.kind)
-        return self._render(form, definition, self._context(session, form, round_, department))
+    def _view(self, session: Session, form: StoredForm, *, full: bool = False) -> FormView:
+        """The form's view. Its context has the sibling directions in full (with their
+        indicators, for review and submit) only when `full`; otherwise as an answer at the
+        current step needs them (`_narrow_context`)."""
+        if full:
+            round_ = RoundRepository(session).get(form.round_id)
+            department = DepartmentRepository(session).get(form.department_id)
+            assert round_ is not None and department is not None
+            definition = self.definition_of(round_, form.kind)
+            context = self._context(session, form, round_, department)
+            return self._render(form, definition, context)
+        forms = FormRepository(session)
+        place = forms.place(form.round_id, form.department_id)
+        assert place is not None
+        year, layout, department_name = place
+        definition = get_layout(layout).table(form.kind)
+        context = self._narrow_context(forms, form, layout, year, department_name, definition)
+        return self._render(form, definition, context)
 
     @staticmethod
     def _render(form: StoredForm, definition: FormDefinition, context: FilingContext) -> FormView:
@@ -299,22 +310,36 @@ class FilingService:
         with self.database.transaction() as session:
             forms = FormRepository(session)
             chats = ChatSessionRepository(session)
-            form = forms.load(form_id)
+            opened = forms.opened(form_id, actor_user_id)
+            if opened is None:
+                raise NotFoundError("form", form_id)
+            form = opened.form
             if actor is not None and not actor.may_fill(form.department_id):
                 return AnswerRefused.NO_CURRENT_FORM
-            chat = chats.get(actor_user_id)
-            view = self._view(session, form)
+            definition = get_layout(opened.layout).table(form.kind)
+            if action.kind is ActionKind.SUBMIT:  # the checks that compare the directions
+                context = self._view(session, form, full=True).context
+            else:
+                context = self._narrow_context(
+                    forms, form, opened.layout, opened.year, opened.department_name, definition
+                )
+
+            def seen(version: int) -> None:
+                if opened.has_chat:
+                    chats.move(actor_user_id, form_id, version)
+                else:
+                    chats.set(actor_user_id, form_id, version)
+
             if expected_version is not None and form.version != expected_version:
-                chats.set(actor_user_id, form.id, form.version)
+                seen(form.version)
                 unchanged = Outcome(state=form.state, accepted=False, changed=False)
-                return ActResult(unchanged, view, stale=True)
-            seen = chat.seen_version if chat and chat.form_id == form_id else None
-            stale = self._stale(session, form, seen, actor_user_id, view)
+                return ActResult(unchanged, self._render(form, definition, context), stale=True)
+            stale = self._stale(session, form, opened.seen_version, actor_user_id, definition)
             if stale is not None and action.kind in MUTATING:
-                chats.set(actor_user_id, form.id, form.version)
-                return ActResult(stale, view)
-            engine = Engine(view.definition)
-            outcome = engine.handle(engine.resume(form.state), action, view.context)
+                seen(form.version)
+                return ActResult(stale, self._render(form, definition, context))
+            engine = Engine(definition)
+            outcome = engine.handle(engine.resume(form.state), action, context)
             if outcome.changed:
                 version = forms.save(
                     form.id,
@@ -322,23 +347,14 @@ class FilingService:
                     expected_version=form.version,
                     actor_user_id=actor_user_id,
                     action=action.kind.value,
-                    instance_key=view.definition.instance_field,
+                    instance_key=definition.instance_field,
+                    loaded=opened.loaded,
                 )
                 # What was just written, without reading it back; the context (the other
                 # forms of the department) is unchanged by saving this one.
-                form = replace(
-                    form,
-                    state=replace(outcome.state, version=version),
-                    status=outcome.state.status,
-                    version=version,
-                    instance_name=_instance_name(view.definition, outcome.state) or None
-                    if form.kind is TableKind.C
-                    else form.instance_name,
-                    updated_at=datetime.now(UTC),
-                    updated_by=actor_user_id,
-                )
-            chats.set(actor_user_id, form.id, form.version)
-            return ActResult(outcome, self._render(form, view.definition, view.context))
+                form = self._saved(form, definition, outcome, version, actor_user_id)
+            seen(form.version)
+            return ActResult(outcome, self._render(form, definition, context))
 
     # --- a typed answer: one call, one transaction --------------------------------------------
 
@@ -372,15 +388,16 @@ class FilingService:
             return AnswerRefused.NO_CURRENT_FORM
         form = current.form
         definition = get_layout(current.layout).table(form.kind)
-        context = self._narrow_context(forms, current, definition)
-        view = self._render(form, definition, context)
+        context = self._narrow_context(
+            forms, form, current.layout, current.year, current.department_name, definition
+        )
         chats = ChatSessionRepository(session)
-        stale = self._stale(session, form, current.seen_version, actor.user.id, view)
+        stale = self._stale(session, form, current.seen_version, actor.user.id, definition)
         if stale is not None:
             chats.move(actor.user.id, form.id, form.version)
-            return ActResult(stale, view)
+            return ActResult(stale, self._render(form, definition, context))
         engine = Engine(definition)
-        outcome = engine.handle(view.state, action, context)
+        outcome = engine.handle(engine.resume(form.state), action, context)
         encoded = current.loaded[1]
         if outcome.changed:
             version = forms.save(
@@ -399,17 +416,23 @@ class FilingService:
         result = ActResult(outcome, self._render(form, definition, context))
         return result, (form.id, form.version, form.created_at, encoded)
 
+    @staticmethod
     def _narrow_context(
-        self, forms: FormRepository, current: CurrentForm, definition: FormDefinition
+        forms: FormRepository,
+        form: StoredForm,
+        layout: str,
+        year: int,
+        department_name: str,
+        definition: FormDefinition,
     ) -> FilingContext:
-        """The context a typed answer needs. The sibling directions matter to an answer only at
-        a step whose value must be unique in the department (a direction's name); the submit
-        and review checks that compare directions run on the full load (`_view`)."""
-        form = current.form
+        """The context an action other than submit needs. The sibling directions matter only
+        to an answer at a step whose value must be unique in the department (a direction's
+        name); the submit and review checks that compare directions run on the full load
+        (`_view(full=True)`)."""
         directions: tuple[SiblingDirection, ...] = ()
         step = Engine(definition).current_step(form.state)
         if step.kind is StepKind.FIELD and definition.field(step.key).unique_in_department:
-            amount_key = get_layout(current.layout).table_c.amount_field
+            amount_key = get_layout(layout).table_c.amount_field
             directions = tuple(
                 SiblingDirection(
                     form_id=sibling.form_id,
@@ -419,10 +442,7 @@ class FilingService:
                 for sibling in forms.siblings(form.department_id, form.round_id, amount_key)
             )
         return FilingContext(
-            year=current.year,
-            department_name=current.department_name,
-            directions=directions,
-            form_id=form.id,
+            year=year, department_name=department_name, directions=directions, form_id=form.id
         )
 
     @staticmethod
@@ -448,12 +468,12 @@ class FilingService:
         form: StoredForm,
         seen: int | None,
         actor_user_id: int,
-        view: FormView,
+        definition: FormDefinition,
     ) -> Outcome | None:
         """Someone else changed this form since this user last saw it: show them first."""
         if seen is None or seen == form.version or form.updated_by in (None, actor_user_id):
             return None
-        return self._colleague_changed(session, form, actor_user_id, view.definition)
+        return self._colleague_changed(session, form, actor_user_id, definition)
 
     @staticmethod
     def _colleague_changed(
@@ -485,7 +505,7 @@ class FilingService:
 
     def review(self, form_id: int) -> Review:
         with self.database.transaction() as session:
-            view = self._view(session, FormRepository(session).load(form_id))
+            view = self._view(session, FormRepository(session).load(form_id), full=True)
             return build_review(view.definition, view.form.state, view.context)
 
     def delete_direction(self, form_id: int, actor_user_id: int) -> None:

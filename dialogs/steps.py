@@ -16,6 +16,7 @@ the engine goes to the first unanswered step (or back to review) instead of the 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -170,11 +171,39 @@ def _field_steps(definition: FormDefinition, field: FieldDef, state: FormState) 
     return [Step(StepKind.FIELD, field.key)]
 
 
+class _Memo(threading.local):
+    """What was derived from the last few states (per thread): rendering one answer asks for
+    the steps of the same state a dozen times (the cursor check, the progress, the section
+    marks, the buttons). States are immutable values, and an entry holds its state and
+    definition, so their identity stays a sound key while the entry lives."""
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[FormState, FormDefinition, dict[object, object]]] = []
+
+    def of(self, definition: FormDefinition, state: FormState) -> dict[object, object]:
+        for entry in self.entries:
+            if entry[0] is state and entry[1] is definition:
+                return entry[2]
+        derived: dict[object, object] = {}
+        self.entries = [(state, definition, derived), *self.entries[: self.SIZE - 1]]
+        return derived
+
+
+_MEMO = _Memo()
+
+
 def section_steps(definition: FormDefinition, section: Section, state: FormState) -> list[Step]:
-    steps: list[Step] = []
-    for field in section.fields:
-        steps.extend(_field_steps(definition, field, state))
-    return steps
+    derived = _MEMO.of(definition, state)
+    key = ("steps", id(section))
+    found = derived.get(key)
+    if not isinstance(found, tuple):
+        steps: list[Step] = []
+        for field in section.fields:
+            steps.extend(_field_steps(definition, field, state))
+        found = derived[key] = tuple(steps)
+    return list(found)
 
 
 def asked_sections(definition: FormDefinition) -> tuple[Section, ...]:
@@ -225,7 +254,13 @@ def is_visited(definition: FormDefinition, state: FormState, step: Step) -> bool
 
 
 def section_complete(definition: FormDefinition, section: Section, state: FormState) -> bool:
-    return all(is_visited(definition, state, s) for s in section_steps(definition, section, state))
+    derived = _MEMO.of(definition, state)
+    key = ("complete", id(section))
+    found = derived.get(key)
+    if not isinstance(found, bool):
+        steps = section_steps(definition, section, state)
+        found = derived[key] = all(is_visited(definition, state, s) for s in steps)
+    return found
 
 
 def keepable(definition: FormDefinition, state: FormState, step: Step) -> bool:

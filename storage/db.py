@@ -31,6 +31,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from storage import rows_cache
+from storage.rows_cache import RowsCache
+
 APP_NAME = "jixiao"
 SQLITE_FILE_NAME = "jixiao.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -281,6 +284,10 @@ class Database:
         self.url = database_url() if url is None else normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Forms' stored rows by version (storage/rows_cache.py): reads are remembered only
+        # where one transaction reads one snapshot.
+        self.rows = RowsCache(remember_reads=self.backend == "sqlite")
+        rows_cache.install(self._sessions, self.rows)
         self._open = threading.local()  # .depth: transactions this thread holds
 
     @property

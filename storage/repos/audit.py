@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditRow
 from storage.records import AuditEntry
-from storage.repos._sql import now_or
+from storage.repos._sql import now_or, run
+
+_INSERT = AuditRow.__table__.insert()
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,9 @@ class AuditRepository:
         if not changes:
             return
         at = now_or(now)
-        self.session.execute(
-            insert(AuditRow),
+        run(
+            self.session,
+            _INSERT,
             [
                 {
                     "at": at,

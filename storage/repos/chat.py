@@ -5,11 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from storage.models import ChatSessionRow
-from storage.repos._sql import insert_ignoring_conflict, now_or
+from storage.repos._sql import insert_ignoring_conflict, now_or, run
+
+_CHATS = ChatSessionRow.__table__
+_MOVE = (
+    update(_CHATS)
+    .where(_CHATS.c.user_id == bindparam("b_user_id"))
+    .values(
+        form_id=bindparam("b_form_id"),
+        seen_version=bindparam("b_seen_version"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,10 @@ class ChatSessionRepository:
         self, user_id: int, form_id: int, seen_version: int, *, now: datetime | None = None
     ) -> None:
         """Update a chat session known to exist (one statement, where `set` may need two)."""
-        self.session.execute(
-            update(ChatSessionRow)
-            .where(ChatSessionRow.user_id == user_id)
-            .values(form_id=form_id, seen_version=seen_version, updated_at=now_or(now))
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            "b_user_id": user_id,
+            "b_form_id": form_id,
+            "b_seen_version": seen_version,
+            "b_updated_at": now_or(now),
+        }
+        run(self.session, _MOVE, params)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from storage import codec
 from storage.codec import AnswerRecord, AnswerType, EncodedState, GroupRecord, IndicatorRecord
 from storage.models import AnswerRow, FormRow, GroupRowRow, IndicatorRowRow
+from storage.repos._sql import run
 from storage.repos.audit import AuditChange
 
 K = TypeVar("K")
@@ -20,13 +21,34 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class _Table(Generic[K, R]):
-    """How one child table stores a record under key K, and how the audit log names it."""
+    """How one child table stores a record under key K, and how the audit log names it.
+    Its statements are built once (storage.repos._sql.run): the rows of some forms, the
+    delete of one record (the key's columns as parameters), the insert."""
 
     model: Any
-    key_filter: Callable[[K], ColumnElement[bool]]
+    key_columns: tuple[str, ...]
+    key_params: Callable[[K], tuple[object, ...]]
     to_row: Callable[[int, R], dict[str, Any]]
     field_key: Callable[[K], str]
     audit_text: Callable[[R], str]
+    select_rows: Any = field(init=False, repr=False, compare=False)
+    delete_one: Any = field(init=False, repr=False, compare=False)
+    insert: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        table = self.model.__table__
+        key: list[ColumnElement[bool]] = [
+            table.c[name] == bindparam(f"k_{name}") for name in self.key_columns
+        ]
+        rows = select(table).where(table.c.form_id.in_(bindparam("form_ids", expanding=True)))
+        forget = delete(table).where(table.c.form_id == bindparam("k_form_id"), and_(*key))
+        object.__setattr__(self, "select_rows", rows)
+        object.__setattr__(self, "delete_one", forget)
+        object.__setattr__(self, "insert", table.insert())
+
+    def delete_params(self, form_id: int, key: K) -> dict[str, object]:
+        values = dict(zip(self.key_columns, self.key_params(key), strict=True))
+        return {"k_form_id": form_id, **{f"k_{name}": v for name, v in values.items()}}
 
 
 def _answer_row(form_id: int, record: AnswerRecord) -> dict[str, Any]:
@@ -55,18 +77,20 @@ def _indicator_record(row: IndicatorRowRow) -> IndicatorRecord:
 
 
 ANSWERS: _Table[str, AnswerRecord] = _Table(
-    AnswerRow, lambda key: AnswerRow.key == key, _answer_row, str, codec.answer_text
+    AnswerRow, ("key",), lambda key: (key,), _answer_row, str, codec.answer_text
 )
 GROUPS: _Table[tuple[str, int], GroupRecord] = _Table(
     GroupRowRow,
-    lambda key: (GroupRowRow.group_key == key[0]) & (GroupRowRow.position == key[1]),
+    ("group_key", "position"),
+    lambda key: key,
     _group_row,
     lambda key: f"{key[0]}[{key[1]}]",
     codec.group_text,
 )
 INDICATORS: _Table[int, IndicatorRecord] = _Table(
     IndicatorRowRow,
-    lambda position: IndicatorRowRow.position == position,
+    ("position",),
+    lambda position: (position,),
     _indicator_row,
     lambda position: f"indicators[{position}]",
     codec.indicator_text,
@@ -92,18 +116,15 @@ class FormRows:
         groups: dict[int, dict[tuple[str, int], GroupRecord]] = {form_id: {} for form_id in ids}
         indicators: dict[int, dict[int, IndicatorRecord]] = {form_id: {} for form_id in ids}
         if ids:
-            for answer in self.session.scalars(select(AnswerRow).where(AnswerRow.form_id.in_(ids))):
+            params = {"form_ids": ids}
+            for answer in run(self.session, ANSWERS.select_rows, params):
                 record = AnswerRecord(answer.key, AnswerType(answer.type), answer.text)
                 answers[answer.form_id][answer.key] = record
-            for group in self.session.scalars(
-                select(GroupRowRow).where(GroupRowRow.form_id.in_(ids))
-            ):
+            for group in run(self.session, GROUPS.select_rows, params):
                 cells = codec.cells_from_json(group.cells)
                 key = (group.group_key, group.position)
                 groups[group.form_id][key] = GroupRecord(group.group_key, group.position, cells)
-            for indicator in self.session.scalars(
-                select(IndicatorRowRow).where(IndicatorRowRow.form_id.in_(ids))
-            ):
+            for indicator in run(self.session, INDICATORS.select_rows, params):
                 indicators[indicator.form_id][indicator.position] = _indicator_record(indicator)
         return {
             form.id: EncodedState(
@@ -130,14 +151,10 @@ class FormRows:
         changed = list(_changes(old, new))
         for key, before, _ in changed:
             if before is not None:
-                self.session.execute(
-                    delete(table.model)
-                    .where(table.model.form_id == form_id, table.key_filter(key))
-                    .execution_options(synchronize_session=False)
-                )
+                run(self.session, table.delete_one, table.delete_params(form_id, key))
         inserted = [table.to_row(form_id, after) for _, _, after in changed if after is not None]
         if inserted:
-            self.session.execute(insert(table.model), inserted)
+            run(self.session, table.insert, inserted)
         return [
             AuditChange(
                 table.field_key(key),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from dialogs.definition import TableKind
@@ -15,12 +16,71 @@ from storage import codec
 from storage.codec import EncodedState
 from storage.models import AnswerRow, ChatSessionRow, DepartmentRow, FormRow, RoundRow
 from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError, StoredForm
-from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount, run
 from storage.repos.audit import AuditChange, AuditRepository
 from storage.repos.form_rows import FormRows
+from storage.rows_cache import RowsCache, cache_of, note
 
 STATUS_FIELD = "status"
 COMMENT_FIELD = "review_comment"
+
+# The statements of the answer and button paths, built once (storage.repos._sql.run): Core
+# rows, read by column name, stand in for FormRow wherever a form's row is only read.
+_FORMS = FormRow.__table__
+_CHATS = ChatSessionRow.__table__
+_ROUNDS = RoundRow.__table__
+_DEPARTMENTS = DepartmentRow.__table__
+_ORDER = (_FORMS.c.department_id, _FORMS.c.kind, _FORMS.c.id)
+_BY_ID = select(_FORMS).where(_FORMS.c.id == bindparam("form_id"))
+_OF_DEPARTMENT = (
+    select(_FORMS)
+    .where(
+        _FORMS.c.department_id == bindparam("department_id"),
+        _FORMS.c.round_id == bindparam("round_id"),
+    )
+    .order_by(*_ORDER)
+)
+_CURRENT = (
+    select(
+        _FORMS,
+        _CHATS.c.seen_version,
+        _ROUNDS.c.year,
+        _ROUNDS.c.layout,
+        _DEPARTMENTS.c.name.label("department_name"),
+    )
+    .join(_CHATS, _CHATS.c.form_id == _FORMS.c.id)
+    .join(_ROUNDS, _ROUNDS.c.id == _FORMS.c.round_id)
+    .join(_DEPARTMENTS, _DEPARTMENTS.c.id == _FORMS.c.department_id)
+    .where(_CHATS.c.user_id == bindparam("user_id"))
+)
+_OPENED = (
+    select(
+        _FORMS,
+        _CHATS.c.form_id.label("chat_form_id"),
+        _CHATS.c.seen_version,
+        _ROUNDS.c.year,
+        _ROUNDS.c.layout,
+        _DEPARTMENTS.c.name.label("department_name"),
+    )
+    .join(_ROUNDS, _ROUNDS.c.id == _FORMS.c.round_id)
+    .join(_DEPARTMENTS, _DEPARTMENTS.c.id == _FORMS.c.department_id)
+    .outerjoin(_CHATS, _CHATS.c.user_id == bindparam("user_id"))
+    .where(_FORMS.c.id == bindparam("form_id"))
+)
+_PLACE = select(
+    _ROUNDS.c.year,
+    _ROUNDS.c.layout,
+    select(_DEPARTMENTS.c.name)
+    .where(_DEPARTMENTS.c.id == bindparam("department_id"))
+    .scalar_subquery()
+    .label("name"),
+).where(_ROUNDS.c.id == bindparam("round_id"))
+# The optimistic lock; the columns to set come as parameters (their names: the columns').
+_BUMP = (
+    update(_FORMS)
+    .where(_FORMS.c.id == bindparam("b_id"), _FORMS.c.version == bindparam("b_version"))
+    .values(version=_FORMS.c.version + 1)
+)
 
 
 def _instance_column(kind: TableKind, instance_name: str | None) -> str | None:
@@ -42,35 +102,11 @@ class CurrentForm:
 
     form: StoredForm
     loaded: tuple[FormRow, EncodedState]  # what `save` would otherwise read again
-    seen_version: int
+    seen_version: int | None  # None: the user's chat session is not on this form
     year: int
     layout: str
     department_name: str
-
-
-class RowsCache:
-    """The stored rows of forms at a known version, per process and per database (ids repeat
-    across databases). Keyed by the creation time as well: SQLite may reuse a deleted form's id.
-    Filled only after a commit (`remember`), so a rolled-back write is never served."""
-
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._rows: dict[int, tuple[int, datetime, EncodedState]] = {}
-
-    def get(self, row: FormRow) -> EncodedState | None:
-        found = self._rows.get(row.id)
-        if found is None or found[0] != row.version or found[1] != row.created_at:
-            return None
-        encoded = found[2]
-        return replace(encoded, cursor=row.cursor, status=row.status)
-
-    def remember(
-        self, form_id: int, version: int, created_at: datetime, encoded: EncodedState
-    ) -> None:
-        if len(self._rows) >= self.LIMIT:
-            self._rows.clear()
-        self._rows[form_id] = (version, created_at, encoded)
+    has_chat: bool = True  # the user has a chat session row (on this form or another)
 
 
 @dataclass(frozen=True)
@@ -89,7 +125,7 @@ class FormRepository:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, form_id: int) -> StoredForm | None:
-        forms = self._load(FormRow.id == form_id)
+        forms = self._stored_all(list(run(self.session, _BY_ID, {"form_id": form_id})))
         return forms[0] if forms else None
 
     def load(self, form_id: int) -> StoredForm:
@@ -113,7 +149,8 @@ class FormRepository:
         return forms[0] if forms else None
 
     def list_for_department(self, department_id: int, round_id: int) -> list[StoredForm]:
-        return self._load(FormRow.department_id == department_id, FormRow.round_id == round_id)
+        params = {"department_id": department_id, "round_id": round_id}
+        return self._stored_all(list(run(self.session, _OF_DEPARTMENT, params)))
 
     def list_for_round(self, round_id: int) -> list[StoredForm]:
         return self._load(FormRow.round_id == round_id)
@@ -124,29 +161,49 @@ class FormRepository:
         `known` holds stored rows this process read or wrote before; they are used when the
         form is still at that version (every change of a form's rows bumps its version in the
         same transaction, see `save`), so a user answering step after step costs one query."""
-        found = self.session.execute(
-            select(
-                FormRow,
-                ChatSessionRow.seen_version,
-                RoundRow.year,
-                RoundRow.layout,
-                DepartmentRow.name,
-            )
-            .join(ChatSessionRow, ChatSessionRow.form_id == FormRow.id)
-            .join(RoundRow, RoundRow.id == FormRow.round_id)
-            .join(DepartmentRow, DepartmentRow.id == FormRow.department_id)
-            .where(ChatSessionRow.user_id == user_id)
-            .execution_options(populate_existing=True)
-        ).first()
-        if found is None:
+        row = run(self.session, _CURRENT, {"user_id": user_id}).first()
+        if row is None:
             return None
-        row, seen, year, layout, department_name = found
+        seen, year, layout, department_name = (
+            row.seen_version,
+            row.year,
+            row.layout,
+            row.department_name,
+        )
+        known = known if known is not None else cache_of(self.session)
         encoded = known.get(row) if known is not None else None
         if encoded is None:
             encoded = FormRows(self.session).read([row])[row.id]
+            note(self.session, row.id, row.version, row.created_at, encoded, written=False)
         return CurrentForm(
             self._stored(row, encoded), (row, encoded), seen, year, layout, department_name
         )
+
+    def opened(self, form_id: int, user_id: int) -> CurrentForm | None:
+        """Form `form_id` with what acting on it needs, in one joined query (plus its rows
+        unless the process's cache knows them): its round's year and layout, its department's
+        name, and `user_id`'s chat session (the version seen, if it is on this form)."""
+        row = run(self.session, _OPENED, {"form_id": form_id, "user_id": user_id}).first()
+        if row is None:
+            return None
+        encoded = self._rows_of([row])[0]
+        return CurrentForm(
+            self._stored(row, encoded),
+            (row, encoded),
+            row.seen_version if row.chat_form_id == form_id else None,
+            row.year,
+            row.layout,
+            row.department_name,
+            has_chat=row.seen_version is not None,
+        )
+
+    def place(self, round_id: int, department_id: int) -> tuple[int, str, str] | None:
+        """A form's round (year, layout) and department name, in one query."""
+        params = {"round_id": round_id, "department_id": department_id}
+        found = run(self.session, _PLACE, params).first()
+        if found is None or found.name is None:
+            return None
+        return found.year, found.layout, found.name
 
     def siblings(
         self, department_id: int, round_id: int, amount_key: str | None
@@ -185,16 +242,28 @@ class FormRepository:
         )
 
     def _load(self, *conditions: ColumnElement[bool]) -> list[StoredForm]:
-        rows = list(
-            self.session.scalars(
-                select(FormRow)
-                .where(*conditions)
-                .order_by(FormRow.department_id, FormRow.kind, FormRow.id)
-                .execution_options(populate_existing=True)
-            )
-        )
-        encoded = FormRows(self.session).read(rows)
-        return [self._stored(row, encoded[row.id]) for row in rows]
+        rows = list(run(self.session, select(_FORMS).where(*conditions).order_by(*_ORDER)))
+        return self._stored_all(rows)
+
+    def _stored_all(self, rows: list[Any]) -> list[StoredForm]:
+        encoded = self._rows_of(rows)
+        return [self._stored(row, state) for row, state in zip(rows, encoded, strict=True)]
+
+    def _rows_of(self, rows: list[FormRow]) -> list[EncodedState]:
+        """The stored rows of each form: the process's cache where it knows the form's version,
+        the three row tables (one query each) for the others."""
+        cache = cache_of(self.session)
+        known = [cache.get(row) if cache is not None else None for row in rows]
+        missing = [row for row, encoded in zip(rows, known, strict=True) if encoded is None]
+        if not missing:
+            return [encoded for encoded in known if encoded is not None]
+        read = FormRows(self.session).read(missing)
+        for row in missing:
+            note(self.session, row.id, row.version, row.created_at, read[row.id], written=False)
+        return [
+            encoded if encoded is not None else read[row.id]
+            for row, encoded in zip(rows, known, strict=True)
+        ]
 
     def _stored(self, row: FormRow, encoded: EncodedState) -> StoredForm:
         return StoredForm(
@@ -287,13 +356,8 @@ class FormRepository:
 
     def _bump(self, form_id: int, expected_version: int, values: Mapping[str, object]) -> None:
         """The optimistic lock: bump the version only if it is still `expected_version`."""
-        result = self.session.execute(
-            update(FormRow)
-            .where(FormRow.id == form_id, FormRow.version == expected_version)
-            .values(version=FormRow.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) != 1:
+        params = {"b_id": form_id, "b_version": expected_version, **values}
+        if rowcount(run(self.session, _BUMP, params)) != 1:
             raise StaleVersionError(self.load(form_id), expected_version)
 
     def _check(self, form_id: int, expected_version: int) -> FormRow:
@@ -347,6 +411,7 @@ class FormRepository:
         AuditRepository(self.session).append_many(
             action, changes, actor_user_id=actor_user_id, form_id=form_id, now=now
         )
+        note(self.session, form_id, expected_version + 1, row.created_at, new, written=True)
         return expected_version + 1
 
     def _check_name_free(self, row: FormRow, name: str | None) -> None:

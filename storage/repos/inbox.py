@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import InboxRow
-from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount, run
+
+_INBOX = InboxRow.__table__
+# Built once (see `run`): the replied mark, written after every update's handling.
+_MARK_REPLIED = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id == bindparam("b_update_id"),
+        _INBOX.c.claimed_by == bindparam("worker"),
+        _INBOX.c.replied_at.is_(None),
+    )
+    .values(done_at=func.coalesce(_INBOX.c.done_at, bindparam("at")), replied_at=bindparam("at"))
+)
 
 
 @dataclass(frozen=True)
@@ -140,18 +152,8 @@ class InboxRepository:
 
     def mark_replied(self, update_id: int, worker: int, *, now: datetime | None = None) -> bool:
         """The handling returned (done too, if it wrote nothing); False when the claim was lost."""
-        at = now_or(now)
-        result = self.session.execute(
-            update(InboxRow)
-            .where(
-                InboxRow.update_id == update_id,
-                InboxRow.claimed_by == worker,
-                InboxRow.replied_at.is_(None),
-            )
-            .values(done_at=func.coalesce(InboxRow.done_at, at), replied_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        return rowcount(result) == 1
+        params = {"b_update_id": update_id, "worker": worker, "at": now_or(now)}
+        return rowcount(run(self.session, _MARK_REPLIED, params)) == 1
 
     def release(self, update_id: int, worker: int) -> None:
         """Give up a claim without finishing (the handling failed before anything was saved)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DepartmentRow, InviteRow, SupervisorDepartmentRow, UserRow
@@ -18,7 +18,10 @@ from storage.records import (
     Role,
     User,
 )
-from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount
+from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount, run
+
+_USERS = UserRow.__table__
+_BY_TELEGRAM_ID = select(_USERS).where(_USERS.c.telegram_id == bindparam("telegram_id"))
 
 DEPARTMENT_NAME_MAX = 50
 INVITE_CODE_BYTES = 16  # token_urlsafe(16) is 22 characters of [A-Za-z0-9_-]
@@ -99,11 +102,8 @@ class UserRepository:
         return None if row is None else _user(row)
 
     def by_telegram_id(self, telegram_id: int) -> User | None:
-        row = self.session.scalar(
-            select(UserRow)
-            .where(UserRow.telegram_id == telegram_id)
-            .execution_options(populate_existing=True)
-        )
+        # Every update's gate: a statement built once, Core rows (storage.repos._sql.run).
+        row = run(self.session, _BY_TELEGRAM_ID, {"telegram_id": telegram_id}).first()
         return None if row is None else _user(row)
 
     def create(
