@@ -144,11 +144,17 @@ class PySpy:
                 continue
             frames = [_frame(f) for f in stack.split(";")]
             own[frames[-1]] += int(count)
-            for frame in set(frames):
+            # Time with callees counts from the task step or the pooled call down: the frames
+            # above it (the CLI, run_polling, the event loop) hold every sample of the thread.
+            roots = [n for n, frame in enumerate(frames) if frame[2] in _WORK_ROOTS]
+            for frame in set(frames[roots[-1] + 1 :] if roots else frames[-1:]):
                 total[frame] += int(count)
         return [Row(n, total[k], 0, k[0], k[1], k[2]) for k, n in own.items()] + [
             Row(0, n, 0, k[0], k[1], k[2]) for k, n in total.items() if k not in own
         ]
+
+
+_WORK_ROOTS = frozenset({"Handle._run", "_WorkItem.run"})  # a task's step, a pooled call
 
 
 def _frame(text: str) -> tuple[str, int, str]:

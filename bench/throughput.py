@@ -72,6 +72,7 @@ class Measured:
     menu: Run  # one /fill without a form in progress, after the saturating users filled theirs
     sent: dict[int, list[tuple[str, str]]]  # what each saturating user sent, for the echo bot
     unknown: dict[str, int]  # Bot API methods the loopback API does not model
+    cursors: dict[int, str]  # where each saturating user's table A stood afterwards
 
 
 def delivering(api: LoopbackBotApi) -> Any:
@@ -171,15 +172,12 @@ async def run_ours(
     if profile is not None and spy is None:
         profiled = profile_lines("cProfile", cprofile_rows(profile), saturated, count)
     cursors = await asyncio.to_thread(form_cursors, database, population.round_id)
-    missing = [
-        telegram_id
-        for telegram_id, _, department_id in population.users[: 3 + count]
-        if telegram_id != probe.telegram_id and cursors.get(department_id) != "review"
-    ]
+    reached = {t: cursors.get(d, "") for t, _, d in population.users[3 : 3 + count]}
+    missing = [telegram_id for telegram_id, cursor in reached.items() if cursor != "review"]
     if missing:
         raise BenchError(f"{label}: {len(missing)} users' table A did not reach the review step")
     sent = {user.telegram_id: user.sent for user in users}
-    return Measured(saturated, alone, at_half, menu, sent, unknown), profiled
+    return Measured(saturated, alone, at_half, menu, sent, unknown, reached), profiled
 
 
 async def run_echo(
