@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -89,6 +90,11 @@ async def measure(run: Run, work: Awaitable[object], process: BotProcess) -> Non
     run.seconds = time.perf_counter() - start
     run.cpu = process.cpu_seconds() - cpu
     run.driver_cpu = time.process_time() - own
+    print(
+        f"  {run.bot} ({run.database}): {run.updates} updates in {run.seconds:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -213,7 +219,8 @@ async def run_echo(
 
 
 def per_update(run: Run, seconds: float) -> str:
-    return f"{1000 * seconds / run.updates:.2f}" if run.updates else "–"
+    # /proc counts CPU in clock ticks (10 ms): a figure over a handful of updates says nothing.
+    return f"{1000 * seconds / run.updates:.2f}" if run.updates >= 20 else "–"
 
 
 def row(run: Run, echo: Run | None, *, saturated: bool = True) -> str:
