@@ -233,6 +233,15 @@ def row(run: Run, echo: Run | None, *, saturated: bool = True) -> str:
     )
 
 
+def phase_rows(found: Measured, echo: Run | None = None) -> list[str]:
+    return [
+        row(found.saturated, echo, saturated=echo is not None),
+        row(found.at_half, echo, saturated=False),
+        row(found.alone, echo, saturated=False),
+        row(found.menu, echo, saturated=False),
+    ]
+
+
 def mark(met: bool) -> str:
     return "met" if met else "missed"
 
@@ -278,12 +287,7 @@ def report(
         row(echo_alone, echo, saturated=False),
     ]
     for found in measured:
-        lines += [
-            row(found.saturated, echo),
-            row(found.at_half, echo, saturated=False),
-            row(found.alone, echo, saturated=False),
-            row(found.menu, echo, saturated=False),
-        ]
+        lines += phase_rows(found, echo)
     unknown = sorted({m for found in measured for m in found.unknown})
     lines += [
         "",
@@ -341,14 +345,19 @@ async def main_async(args: argparse.Namespace) -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix="jixiao-httpbench-"))
     try:
         measured: list[Measured] = []
-        with sqlite_database() as database:
-            found, _ = await run_ours(database, "SQLite", args.users, script, args, workdir)
-            measured.append(found)
-        pg = postgres_url() if not args.sqlite_only else None
+        if "sqlite" in args.databases:
+            with sqlite_database() as database:
+                found, _ = await run_ours(database, "SQLite", args.users, script, args, workdir)
+                measured.append(found)
+                print("\n".join(phase_rows(found)), file=sys.stderr, flush=True)
+        pg = postgres_url() if "postgresql" in args.databases else None
         if pg is not None:
             with postgres_database(pg) as database:
                 found, _ = await run_ours(database, "PostgreSQL", args.users, script, args, workdir)
                 measured.append(found)
+                print("\n".join(phase_rows(found)), file=sys.stderr, flush=True)
+        if not measured:
+            raise SystemExit("nothing to measure: --databases postgresql needs DATABASE_URL")
         echo, echo_alone = await run_echo(measured[0].sent, args, workdir)
         lines = report(args, script, measured, echo, echo_alone, pg)
         if args.profile:
@@ -376,7 +385,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per reply at most")
     parser.add_argument(
-        "--sqlite-only", action="store_true", help="skip PostgreSQL even if DATABASE_URL names it"
+        "--databases",
+        default="sqlite,postgresql",
+        help="comma-separated, of sqlite and postgresql (PostgreSQL: on the server DATABASE_URL "
+        "names, when it names one); default both",
     )
     parser.add_argument(
         "--profile", action="store_true", help="add a profiled run (py-spy, else cProfile)"
@@ -387,6 +399,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.argv = [arg for arg in argv if arg != "--no-publish"]
+    args.databases = {name.strip().lower() for name in args.databases.split(",")}
     args.load_before = os.getloadavg()[0]
     return args
 
