@@ -224,7 +224,7 @@ def per_update(run: Run, seconds: float) -> str:
 
 
 def row(run: Run, echo: Run | None, *, saturated: bool = True) -> str:
-    ratio = "1×" if echo is None else f"{run.rate / echo.rate:.3f}×" if saturated else "–"
+    ratio = "–" if not saturated else "1×" if echo is None else f"{run.rate / echo.rate:.3f}×"
     return (
         f"| {run.bot} | {run.database} | {run.users} | {run.updates} | {run.errors} "
         f"| {run.seconds:.1f} | {run.rate:.0f} | {run.percentile(0.5):.1f} "
