@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
+from bench import workbooks
 from bench.report import publish
+from bench.synthetic import department
 from dialogs.loader import get_layout
 from exports import department_workbook
 from exports.import_worker import read_bounded, read_bounded_async
 from exports.importer import import_workbook
-from tests.support import workbooks
-from tests.support.seed import seed_filing
 
 DEPARTMENT, YEAR = "某县财政局", 2026
 
@@ -72,7 +72,8 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args(argv)
     layout = get_layout(options.layout)
-    filing = replace(seed_filing(options.layout), department=DEPARTMENT, year=YEAR)
+    # A department of our own making (bench/synthetic.py): table A and five directions.
+    filing = replace(department(layout, YEAR, 1, 5), department=DEPARTMENT)
     files: dict[str, bytes] = {
         "a filled workbook (A, B, 5 C)": department_workbook(filing),
         "`<dimension>` A1:XFD1048576": workbooks.huge_dimension(),

@@ -1,7 +1,7 @@
 """`python -m bench inbox`: what the durable inbox (bot/inbox.py) costs an update.
 
-The same bot as `python -m bench throughput` (bench/throughput.py: real application, real
-database, Bot API answered in process, updates put into `application.update_queue`), built with
+The real application in process (bench/inprocess.py: real handlers, real database, Bot API
+answered in process, updates put into `application.update_queue`), built with
 and without the inbox, on SQLite and on PostgreSQL (when DATABASE_URL names a server). Two
 measurements per database and variant, the variants alternating so that drift of a shared
 machine spreads over both:
@@ -27,23 +27,19 @@ from typing import Any
 
 from telegram import Update
 
-from bench.inprocess import InProcessBotApi
-from bench.report import print_or_publish
-from bench.throughput import (
-    Conversations,
-    Input,
-    Run,
-    bench_settings,
-    chat_script,
-    fill_concurrently,
-    measure,
+from bench.chat import Conversations, Run, fill_concurrently
+from bench.chat_script import Input, table_a_script
+from bench.databases import (
+    LAYOUT,
+    YEAR,
     populate,
     postgres_database,
     postgres_url,
-    running,
     safe_url,
     sqlite_database,
 )
+from bench.inprocess import InProcessBotApi, bench_settings, deliver_to, measure, running
+from bench.report import print_or_publish
 from bot.inbox import CURRENT_CLAIM, Claim, Inbox
 from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.startup import build_application
@@ -139,7 +135,7 @@ class Variant:
 
 
 def application(database: Database, api: InProcessBotApi, *, inbox: bool) -> Any:
-    limiter = RetryingRateLimiter(pacing=Pacing.off())  # as bench/throughput.py
+    limiter = RetryingRateLimiter(pacing=Pacing.off())  # as bench/inprocess.py
     return build_application(
         bench_settings(database, api),
         database,
@@ -166,7 +162,7 @@ async def one_variant(
     app = application(database, api, inbox=inbox)
     name = "with the inbox" if inbox else "without the inbox"
     alone = Run(f"jixiao {name}, one user alone", label, 1)
-    talk = Conversations(api, app, alone, reply_needs_keyboard=True, timeout=timeout)
+    talk = Conversations(api, deliver_to(app), alone, reply_needs_keyboard=True, timeout=timeout)
     people = [talk.user(telegram_id, who) for telegram_id, who, _ in population.users]
     warm, lonely, crowd = people[0], people[1 : 1 + alone_users], people[1 + alone_users :]
     async with running(app):
@@ -226,7 +222,7 @@ def cost(steps: Steps, without: Variant, with_: Variant) -> str:
 
 async def main_async(args: argparse.Namespace) -> list[str]:
     load_before = os.getloadavg()[0]
-    script = chat_script()
+    script = table_a_script(LAYOUT, YEAR)
     options = {
         "alone_users": args.alone_users,
         "users": args.users,
@@ -261,12 +257,12 @@ async def main_async(args: argparse.Namespace) -> list[str]:
         *lines,
         "",
         f"*One user alone*: {args.alone_users * args.rounds} users one after the other, each "
-        f"filling a whole table A ({len(script)} updates: /fill, the table button, the seed's "
-        f"answers and presses). *{args.users} users at once*: each sends the next update as "
-        f"soon as the previous one is answered. Each variant {args.rounds}× on a fresh "
-        "database, alternating. Bot API answered in process, replies not paced, as in the "
-        "throughput benchmark; latency: update put into the queue (stored, with the inbox) → "
-        "its reply request made.",
+        f"filling a whole table A ({len(script)} updates: /fill, the table button, answers "
+        "and presses made from the layout, bench/chat_script.py). "
+        f"*{args.users} users at once*: each sends the next update as soon as the previous one "
+        f"is answered. Each variant {args.rounds}× on a fresh database, alternating. Bot API "
+        "answered in process, replies not paced; latency: update put into the queue (stored, "
+        "with the inbox) → its reply request made.",
         "",
         "What the inbox costs an update:",
         *costs,

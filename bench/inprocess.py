@@ -20,16 +20,31 @@ builders here shape them as Telegram does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.ext import ApplicationBuilder
+from sqlalchemy import event
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest, RequestData
+
+from bench.echo_bot import echo_press, echo_text
+from bot.ratelimit import Pacing, RetryingRateLimiter
+from bot.settings import Settings
+from bot.startup import build_application
+from storage.db import Database
 
 JSON = dict[str, Any]
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuv"
@@ -223,3 +238,88 @@ class InProcessRequest(BaseRequest):
         for listener in self.api.listeners:
             listener(call, result)
         return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
+
+
+# --- the two bots, in process --------------------------------------------------------------------
+
+
+def bench_settings(database: Database, api: InProcessBotApi) -> Settings:
+    values: dict[str, Any] = {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "DATABASE_URL": database.url.render_as_string(hide_password=False),
+        "ADMIN_TELEGRAM_IDS": "",
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def our_application(
+    database: Database, api: InProcessBotApi
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    # Pacing off: in production replies are spaced to stay under Telegram's flood limits
+    # (25 messages/s overall), which would measure Telegram's limit instead of the bot. The
+    # limiter itself stays in the path (it wraps every request). Reminders off: their ticks
+    # would message the same users (bench/reminders.py measures them).
+    return build_application(
+        bench_settings(database, api),
+        database,
+        rate_limiter=RetryingRateLimiter(pacing=Pacing.off()),
+        reminders=False,
+        request=api.request(),
+        get_updates_request=api.request(),
+    )
+
+
+def echo_application(api: InProcessBotApi) -> Application[Any, Any, Any, Any, Any, Any]:
+    """PTB's defaults, a text handler and a button handler: nothing of ours."""
+    app = api.builder().build()
+    app.add_handler(MessageHandler(filters.TEXT, echo_text))
+    app.add_handler(CallbackQueryHandler(echo_press))
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    """initialize + start (the update fetcher reads `update_queue`); no polling, no webhook."""
+    async with app:
+        if app.post_init is not None:
+            await app.post_init(app)  # what run_polling does first (the command menus)
+        await app.start()
+        try:
+            yield
+        finally:
+            await app.stop()
+
+
+def deliver_to(app: Application[Any, Any, Any, Any, Any, Any]) -> Callable[[JSON], Any]:
+    """`Conversations`' deliver for an in-process application: straight into its queue."""
+
+    async def deliver(update: JSON) -> None:
+        await app.update_queue.put(Update.de_json(update, app.bot))
+
+    return deliver
+
+
+async def measure(run: Any, work: Awaitable[object], database: Database | None = None) -> None:
+    """Wall time and this process's CPU time into `run` (a bench.chat.Run), and with a
+    database the SQL statements and commits made meanwhile."""
+    counts = Counter[str]()
+
+    def statement(*_: object) -> None:
+        counts["statements"] += 1
+
+    def commit(*_: object) -> None:
+        counts["transactions"] += 1
+
+    if database is not None:
+        event.listen(database.engine, "before_cursor_execute", statement)
+        event.listen(database.engine, "commit", commit)
+    cpu, start = time.process_time(), time.perf_counter()
+    try:
+        await work
+    finally:
+        run.seconds = time.perf_counter() - start
+        run.cpu = time.process_time() - cpu
+        if database is not None:
+            event.remove(database.engine, "before_cursor_execute", statement)
+            event.remove(database.engine, "commit", commit)
+    run.statements, run.transactions = counts["statements"], counts["transactions"]

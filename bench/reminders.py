@@ -1,10 +1,10 @@
 """`python -m bench reminders`: 5,000 due reminders sent through the rate limits against the
-loopback fake Bot API (tests/support/fake_bot_api.py, over HTTP on 127.0.0.1).
+loopback Bot API (bench/loopback.py, over HTTP on 127.0.0.1).
 
 The production path from the reminder log to Telegram: `bot.reminders` (the dispatcher claims
 due rows, renders one message per user, `TelegramTransport` sends them with the application's
 bot), and under it `bot.ratelimit.RetryingRateLimiter`, the application's one limiter, which
-spaces them at `--rate` a second overall and one a second per chat. The fake answers like
+spaces them at `--rate` a second overall and one a second per chat. The loopback API answers like
 Telegram would at its limit: more than `--telegram-limit` messages in any second get 429 with
 retry_after, so a pacing that overshoots shows up as 429s (and retried messages) instead of
 passing unnoticed.
@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from bench.databases import postgres_database, postgres_url, sqlite_database
+from bench.loopback import LoopbackBotApi
 from bench.report import print_or_publish
-from bench.throughput import postgres_database, postgres_url, sqlite_database
 from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.settings import Settings
 from bot.startup import build_application
@@ -45,12 +46,12 @@ from storage.repos import (
     RoundRepository,
     UserRepository,
 )
-from tests.support.fake_bot_api import DEFAULT_TOKEN, FakeBotApi
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # A working morning in Shanghai: quiet hours (21:00-08:00) would hold the reminders back.
 MORNING = datetime(2021, 3, 24, 10, 0, tzinfo=ZONE)
 STAFF_PER_DEPARTMENT = 5
+FIRST_CHAT = 8_000_001
 
 
 class RunningClock:
@@ -136,13 +137,13 @@ async def send_all(database: Database, label: str, args: argparse.Namespace) -> 
     from bot.reminders.transport import TelegramTransport
 
     result = Result(args.count, args.rate, args.telegram_limit, label, argv=args.argv)
-    async with FakeBotApi(default_timeout=30.0) as fake:
-        chats = [fake.user(f"填报员{n}").id for n in range(args.count)]
+    async with LoopbackBotApi() as api:
+        chats = [FIRST_CHAT + n for n in range(args.count)]
         world = await asyncio.to_thread(populate, database, chats)
         values: dict[str, Any] = {
-            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
-            "TELEGRAM_API_BASE_URL": fake.api_base_url,
-            "TELEGRAM_FILE_BASE_URL": fake.file_base_url,
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_BASE_URL": api.api_base_url,
+            "TELEGRAM_FILE_BASE_URL": api.file_base_url,
             "DATABASE_URL": database.url.render_as_string(hide_password=False),
             "JIXIAO_TIMEZONE": "Asia/Shanghai",
         }
@@ -156,18 +157,18 @@ async def send_all(database: Database, label: str, args: argparse.Namespace) -> 
         runtime = ReminderRuntime(
             database, settings, transport, clock=RunningClock(MORNING), config=config
         )
-        fake.rate_limit(args.telegram_limit, method="sendMessage", retry_after=1)
-        mark = len(fake.requests)
+        api.rate_limit(args.telegram_limit, method="sendMessage", retry_after=1)
+        mark = len(api.served)
         async with app:  # initialises the bot (getMe); no polling, no jobs
             start = time.perf_counter()
             # What the minute tick does, back to back until nothing is due any more.
             while (await runtime.dispatch_now()).claimed:
                 pass
             result.seconds = time.perf_counter() - start
-        sends = [r for r in fake.requests[mark:] if r.method == "sendMessage"]
-        result.accepted = [r.time for r in sends if r.ok]
+        sends = [r for r in api.served[mark:] if r.call.method == "sendMessage"]
+        result.accepted = [r.call.time for r in sends if r.ok]
         result.rejected = sum(1 for r in sends if r.status == 429)
-        result.per_chat = Counter(int(r.params["chat_id"]) for r in sends if r.ok)
+        result.per_chat = Counter(int(r.call.params["chat_id"]) for r in sends if r.ok)
         for chat in world.chats:
             result.per_chat.setdefault(chat, 0)
         result.flood_waits = limiter.flood_waits
@@ -205,7 +206,7 @@ def report(result: Result) -> list[str]:
             "the limiter books each message's start 1/rate after the previous one (no burst), "
             "and a task that reaches its slot late (the event loop busy with a batch's database "
             "work) sends at once, so overdue messages leave together."
-            + (" Still under the fake's limit: no 429." if not result.rejected else "")
+            + (" Still under the loopback API's limit: no 429." if not result.rejected else "")
         )
     if average < 0.9 * result.rate:
         over += (
@@ -225,9 +226,10 @@ def report(result: Result) -> list[str]:
         f"{STAFF_PER_DEPARTMENT} staff per department), sent by the reminder dispatcher "
         "(bot/reminders: claim, render, TelegramTransport) through the application's "
         "RetryingRateLimiter at the configured rate and 1/s per chat, over HTTP to the "
-        f"loopback fake Bot API, which answers 429 above {result.telegram_limit:g} messages "
-        "in any second. *Sent /s*: messages the fake accepted, first to last; *busiest second*: "
-        "the most accepted within any one second. *Lost*: users without their message; "
+        "loopback Bot API (bench/loopback.py), which answers 429 above "
+        f"{result.telegram_limit:g} messages in any second. *Sent /s*: messages it accepted, "
+        "first to last; *busiest second*: the most accepted within any one second. *Lost*: "
+        "users without their message; "
         f"*twice*: users with more than one. Flood waits honoured: {result.flood_waits}. Log "
         f"rows by status: {dict(sorted(rows.items()))}. "
         + ("None lost, none twice." if fine else "**Messages were lost or duplicated.**")
@@ -247,7 +249,7 @@ def run(argv: list[str]) -> None:
         "--telegram-limit",
         type=float,
         default=None,
-        help="the fake answers 429 above this many a second (default: rate + 20 %%, ≥ 30)",
+        help="the loopback API answers 429 above this many a second (default: rate + 20 %%, ≥ 30)",
     )
     parser.add_argument("--in-flight", type=int, default=8, help="groups sent concurrently")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
@@ -271,7 +273,7 @@ def run(argv: list[str]) -> None:
     lines = report(asyncio.run(main()))
     print_or_publish(
         "reminders",
-        "due reminders through the rate limits, to the loopback fake",
+        "due reminders through the rate limits, to the loopback Bot API",
         lines,
         dry_run=args.no_publish,
     )

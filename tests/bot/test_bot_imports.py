@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from bench import workbooks
 from dialogs.catalogue import CATALOGUE, Code, Problem
 from dialogs.definition import TableKind
 from dialogs.state import FormStatus
@@ -23,7 +24,6 @@ from storage.db import Database
 from storage.models import PendingInputRow, utcnow
 from storage.records import StoredForm
 from storage.repos import DepartmentRepository, FormRepository, RoundRepository
-from tests.support import workbooks
 from tests.support.bot import BotEnv, join_as
 from tests.support.seed import seed_filing
 from tests.support.telegram_client import ChatDriver

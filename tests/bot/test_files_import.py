@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import bot.files
+from bench import workbooks
 from bot.files import import_command
 from bot.service import FilingService
 from bot.settings import Settings
@@ -25,7 +26,6 @@ from exports import department_workbook
 from storage.db import Database
 from storage.records import Role, StoredForm
 from storage.repos import DepartmentRepository, FormRepository, RoundRepository, UserRepository
-from tests.support import workbooks
 from tests.support.seed import seed_filing
 
 DEPARTMENT, YEAR = "县农业农村局", 2025

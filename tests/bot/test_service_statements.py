@@ -159,8 +159,7 @@ def test_a_typed_answer_through_the_application_writes_in_one_transaction(db: Da
     most BUDGET statements plus that mark."""
     from telegram import Update
 
-    from bench.inprocess import InProcessBotApi
-    from bench.throughput import bench_settings, running
+    from bench.inprocess import InProcessBotApi, bench_settings, running
     from bot.startup import build_application
 
     actor, department_id, round_id = _staff(db, "2023")

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench import workbooks
 from dialogs.catalogue import Code
 from dialogs.definition import Layout
 from dialogs.filing import DepartmentFiling
@@ -31,7 +32,6 @@ from exports.importer import (
     import_workbook,
     sheet_limits,
 )
-from tests.support import workbooks
 from tests.support.seed import seed_filing
 
 DEPARTMENT, YEAR = "市交通运输局", 2024

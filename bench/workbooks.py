@@ -1,5 +1,8 @@
 """Crafted files for the importer's bounds: small files that claim (or unpack to) a lot.
 
+Used by the imports benchmark (bench/imports.py) and by the importer's tests alike, so they
+live here, outside tests/.
+
 Each builds its bytes from scratch, with no file on disk:
   huge_dimension      a few KB, the sheet's <dimension> claims A1:XFD1048576
   far_cell            a cell at XFD1048576 (the dimension lies: A1:B2)
