@@ -132,25 +132,36 @@ def test_the_service_refuses_an_answer_to_a_form_of_another_department(db: Datab
 # --- through the real Application (gate, inbox, handler, reply) ---------------------------------
 
 
-@contextmanager
-def transactions(database: Database) -> Iterator[list[list[str]]]:
-    """The statements grouped by transaction (the engine's `begin` event starts a group)."""
-    groups: list[list[str]] = []
+class Transactions:
+    """The statements grouped by transaction (the engine's `begin` event starts a group), noted
+    only while `recording`. The listeners are added before the Application runs: adding one to
+    the engine while a worker thread is running the event's listeners mutates the deque they
+    are read from."""
 
-    def begin(_conn: Any) -> None:
-        groups.append([])
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.groups: list[list[str]] = []
+        self.recording = False
 
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            (groups[-1] if groups else groups.append([]) or groups[-1]).append(statement)
+    def _begin(self, _conn: Any) -> None:
+        if self.recording:
+            self.groups.append([])
 
-    event.listen(database.engine, "begin", begin)
-    event.listen(database.engine, "before_cursor_execute", note)
-    try:
-        yield groups
-    finally:
-        event.remove(database.engine, "before_cursor_execute", note)
-        event.remove(database.engine, "begin", begin)
+    def _note(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.recording and not statement.startswith("BEGIN"):
+            if not self.groups:
+                self.groups.append([])
+            self.groups[-1].append(statement)
+
+    @contextmanager
+    def listening(self) -> Iterator[Transactions]:
+        event.listen(self.database.engine, "begin", self._begin)
+        event.listen(self.database.engine, "before_cursor_execute", self._note)
+        try:
+            yield self
+        finally:
+            event.remove(self.database.engine, "before_cursor_execute", self._note)
+            event.remove(self.database.engine, "begin", self._begin)
 
 
 def test_a_typed_answer_through_the_application_writes_in_one_transaction(db: Database) -> None:
@@ -189,13 +200,16 @@ def test_a_typed_answer_through_the_application_writes_in_one_transaction(db: Da
         return await asyncio.wait_for(replies.get(), 10)
 
     async def scenario() -> list[list[str]]:
-        async with running(app):
-            await answer("1234.5")  # warms the process's caches
-            with transactions(db) as groups:
+        with Transactions(db).listening() as noted:
+            async with running(app):
+                await answer("1234.5")  # warms the process's caches
+                await asyncio.sleep(0.05)  # its replied mark commits after the reply
+                noted.recording = True
                 reply = await answer("1000")
                 await asyncio.sleep(0.05)  # the done-mark's commit ends before the reply
-            assert "1000" in reply or "一般公共预算" in reply or "✓" in reply, reply
-            return groups
+                noted.recording = False
+        assert "1000" in reply or "一般公共预算" in reply or "✓" in reply, reply
+        return noted.groups
 
     groups = asyncio.run(scenario())
     writing = [g for g in groups if any(not s.lstrip().startswith("SELECT") for s in g)]
