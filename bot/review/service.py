@@ -212,8 +212,8 @@ class ReviewService:
                 now=now,
             )
         except StaleVersionError as error:  # changed between our read and our write
-            status = {"status": error.current.status.label}
-            raise Refused(Notice.REVIEW_CHANGED, status) from None
+            current = {"status": error.current.status.label}
+            raise Refused(Notice.REVIEW_CHANGED, current) from None
         round_ = RoundRepository(session).get(form.round_id)
         department = DepartmentRepository(session).get(form.department_id)
         assert round_ is not None and department is not None
