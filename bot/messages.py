@@ -149,6 +149,14 @@ class Notice(StrEnum):
     POLICY_DIGEST = "policy_digest"
     POLICY_DEADLINE_FORMAT = "policy_deadline_format"
     POLICY_DEADLINE_INVALID = "policy_deadline_invalid"
+    # --- review (bot/review) -------------------------------------------------------------------
+    REVIEW_NOT_FOUND = "review_not_found"
+    REVIEW_NOT_ALLOWED = "review_not_allowed"
+    REVIEW_NOT_SUBMITTED = "review_not_submitted"
+    REVIEW_CHANGED = "review_changed"
+    REVIEW_EMPTY_COMMENT = "review_empty_comment"
+    REVIEW_COMMENT_REFUSED = "review_comment_refused"  # a character a workbook cannot hold
+    REVIEW_COMMENT_EXPIRED = "review_comment_expired"
 
 
 NOTICES: Mapping[Notice, str] = {
@@ -195,6 +203,19 @@ NOTICES: Mapping[Notice, str] = {
     Notice.POLICY_DIGEST: "每日简报请写整点（0–23），例：日报=9（或 日报=关）",
     Notice.POLICY_DEADLINE_FORMAT: "截止时间格式：截止=2021-03-31 17:00",
     Notice.POLICY_DEADLINE_INVALID: "截止时间不是有效的日期或时间",
+    Notice.REVIEW_NOT_FOUND: "找不到这张表格。",
+    Notice.REVIEW_NOT_ALLOWED: "你没有审核这张表格的权限。",
+    Notice.REVIEW_NOT_SUBMITTED: "这张表格当前为「{status}」，只有已提交的表格可以审核。",
+    Notice.REVIEW_CHANGED: (
+        "这张表格在你查看之后有了变化（当前为「{status}」），请重新查看后再审核。"
+    ),
+    Notice.REVIEW_EMPTY_COMMENT: "退回时请写明修改意见。",
+    # The engine's message for the characters (dialogs Code.CONTROL_CHARACTERS), as the filing
+    # steps say it.
+    Notice.REVIEW_COMMENT_REFUSED: "{problem}",
+    Notice.REVIEW_COMMENT_EXPIRED: (
+        "等待退回意见已超时（超过 {minutes} 分钟），未退回。请重新点击「退回修改」后再发送意见。"
+    ),
 }
 
 
@@ -244,13 +265,3 @@ REDEEM_REFUSALS: Mapping[RedeemFailure, Notice] = {
     RedeemFailure.ALREADY_USED: Notice.INVITE_ALREADY_USED,
     RedeemFailure.EXPIRED: Notice.INVITE_EXPIRED,
 }
-
-# The messages by their former names, for modules not yet moved to codes (bot/reminders,
-# /status): derived from the catalogue, so there is still one text for each.
-NOT_ALLOWED = NOTICES[Notice.NOT_ALLOWED]
-NOT_STAFF = NOTICES[Notice.NOT_STAFF]
-NO_DEPARTMENT = NOTICES[Notice.NO_DEPARTMENT]
-NO_CURRENT_FORM = NOTICES[Notice.NO_CURRENT_FORM]
-NO_ROUND = NOTICES[Notice.NO_ROUND]
-NO_DEPARTMENTS_IN_SCOPE = NOTICES[Notice.NO_DEPARTMENTS_IN_SCOPE]
-STALE_BUTTON = NOTICES[Notice.STALE_BUTTON]

@@ -319,10 +319,6 @@ class Directory:
         """The layouts a new round may use, for those who open rounds (admins)."""
         return sorted(load_layouts()) if actor.is_admin else Refused(Notice.NOT_ALLOWED)
 
-    def current_round(self) -> Round | None:
-        with self.database.transaction() as session:
-            return RoundRepository(session).latest_open()
-
     def open_rounds(self) -> list[Round]:
         with self.database.transaction() as session:
             return RoundRepository(session).list_open()

@@ -508,13 +508,6 @@ class FilingService:
             view = self._view(session, FormRepository(session).load(form_id), full=True)
             return build_review(view.definition, view.form.state, view.context)
 
-    def delete_direction(self, form_id: int, actor_user_id: int) -> None:
-        with self.database.transaction() as session:
-            forms = FormRepository(session)
-            form = forms.load(form_id)
-            if form.kind is TableKind.C and form.status.editable:
-                forms.delete(form_id, expected_version=form.version, actor_user_id=actor_user_id)
-
     def set_status(
         self, form_id: int, status: FormStatus, actor_user_id: int, comment: str | None = None
     ) -> StoredForm:

@@ -84,7 +84,6 @@ class Code(StrEnum):
     IMPORT_FORM_LOCKED = "import_form_locked"
     IMPORT_PLAN_CHANGED = "import_plan_changed"
     IMPORT_EXPIRED = "import_expired"
-    RETURN_COMMENT_EXPIRED = "return_comment_expired"
 
 
 @dataclass(frozen=True)
@@ -260,9 +259,6 @@ CATALOGUE: Mapping[Code, Entry] = {
     ),
     Code.IMPORT_EXPIRED: Entry(
         E, "这次导入的确认已过期（超过 {minutes} 分钟），未做任何修改。请重新发送工作簿。"
-    ),
-    Code.RETURN_COMMENT_EXPIRED: Entry(
-        E, "等待退回意见已超时（超过 {minutes} 分钟），未退回。请重新点击「退回修改」后再发送意见。"
     ),
 }
 

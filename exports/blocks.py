@@ -19,7 +19,8 @@ from dialogs.definition import (
 from dialogs.parsing.indicator import split_for_2023
 from dialogs.state import FormState, GroupRow, IndicatorRow
 from dialogs.values import Answer, Nature
-from exports.grid import FIT, CellValue, GridBuilder, fits_one_line, text_lines, text_units
+from exports.grid import FIT, CellValue, GridBuilder
+from exports.text_width import fits_one_line, text_lines, text_units
 
 AMOUNT_UNIT = "金额单位：万元"
 LEVEL1_HEADER = "一级指标"
@@ -295,8 +296,8 @@ def group_block(
     col = 2
     for column, width in zip(field.columns, widths, strict=True):
         span = sum(builder.column_widths[col - 1 : col - 1 + width])
-        texts = [entry.get(column.key) or "" for entry in rows]
-        short = column.kind is FieldKind.TEXT and all(fits_one_line(t, span) for t in texts)
+        entries = [entry.get(column.key) or "" for entry in rows]
+        short = column.kind is FieldKind.TEXT and all(fits_one_line(t, span) for t in entries)
         styles.append("center" if short else "text")
         col += width
     for index, entry in enumerate(rows or (GroupRow(),)):

@@ -28,11 +28,12 @@ from dialogs.filing import DepartmentFiling, FiledForm, directions_total
 from dialogs.quality import department_quality
 from dialogs.state import FormState, FormStatus
 from exports.blocks import TITLE_HEIGHT
-from exports.grid import Grid, GridBuilder, Stack, text_units
+from exports.grid import Grid, GridBuilder, Stack
 from exports.round_chart import add_round_chart
 from exports.round_picture import filings_picture
 from exports.table_b import table_b_grid
 from exports.tables import SHEET_A, SHEET_C_PREFIX, direction_name, table_a_grid, table_c_grid
+from exports.text_width import text_units
 from exports.writer import stream_workbook, to_bytes
 
 NOT_STARTED = "未开始"

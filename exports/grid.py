@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dialogs.values import format_decimal
-from exports.text_width import (  # re-exported: the table builders measure text through grid
+from exports.text_width import (
     CLOSING_PUNCTUATION,
     DIGIT_PIXELS,
     fits_one_line,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -130,6 +131,12 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # DeclarativeBase types it as any FromClause; every model here is declared by
+        # `__tablename__`, so it is mapped to a Table (and the repositories build Core
+        # statements on it).
+        __table__: ClassVar[Table]
+
     metadata = metadata
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
@@ -158,6 +165,26 @@ class UserRow(Base):
     )
     bot_blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserColumns(Protocol):
+    """A users row as the repositories read it: a UserRow, or a Core row of the table (the
+    statements built once, storage.repos._sql.run), which has the same names."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def telegram_id(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def department_id(self) -> int | None: ...
+    @property
+    def bot_blocked_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
 
 
 class SupervisorDepartmentRow(Base):
@@ -236,6 +263,36 @@ class FormRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class FormColumns(Protocol):
+    """A forms row as the repositories read it: a FormRow, or a Core row of the table (the
+    statements built once, storage.repos._sql.run), which has the same names."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def department_id(self) -> int: ...
+    @property
+    def round_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def instance_name(self) -> str | None: ...
+    @property
+    def status(self) -> FormStatus: ...
+    @property
+    def cursor(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def review_comment(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def updated_by(self) -> int | None: ...
 
 
 class AnswerRow(Base):

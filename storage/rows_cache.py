@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.codec import EncodedState
-from storage.models import FormRow
+from storage.models import FormColumns
 
 ROWS_CACHE = "jixiao.rows_cache"
 _PENDING = "jixiao.rows_pending"
@@ -36,7 +36,7 @@ class RowsCache:
         self.remember_reads = remember_reads
         self._rows: dict[int, tuple[int, datetime, EncodedState]] = {}
 
-    def get(self, row: FormRow) -> EncodedState | None:
+    def get(self, row: FormColumns) -> EncodedState | None:
         found = self._rows.get(row.id)
         if found is None or found[0] != row.version or found[1] != row.created_at:
             return None

@@ -12,10 +12,11 @@ from telegram import Update
 from bot.clock import clock_of
 from bot.handlers.common import BotContext, drop_keyboard, in_thread, say, send_html
 from bot.keyboards import ReviewOp, ReviewPress, button, decode, markup
+from bot.messages import Refused
 from bot.reminders.compose import notice_timing
 from bot.reminders.jobs import runtime_of
 from bot.render import review_messages
-from bot.review.service import ReviewDone, ReviewError, ReviewService
+from bot.review.service import ReviewDone, ReviewService
 from bot.texts import local_text, render
 
 ASK_COMMENT = "请直接发送退回意见（一条消息），填报人员会收到。"
@@ -54,7 +55,7 @@ async def review_press(update: Update, context: BotContext) -> None:
         else:
             done = await in_thread(service.approve, actor, press.form_id, press.version)
             await _confirm(update, context, done, APPROVED)
-    except ReviewError as error:
+    except Refused as error:
         await say(update, context, [error.message])
 
 
@@ -67,7 +68,7 @@ async def comment_received(update: Update, context: BotContext) -> bool:
     service = review_service(context)
     try:
         done = await in_thread(service.comment, context.me, message.text or "")
-    except ReviewError as error:
+    except Refused as error:
         await say(update, context, [error.message])
         return True
     if done is None:

@@ -20,19 +20,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.messages import Notice, Refused
 from bot.progress import FormProgress, form_name, form_progress
 from bot.reminders.compose import APPROVED, RETURNED, notice_moment
 from bot.reminders.planner import reachable_staff
 from bot.reminders.schedule import leave_quiet_hours
 from bot.roles import Actor, RefusedText, check_typed_text
 from bot.service import FilingService
-from dialogs.catalogue import Code, Problem
 from dialogs.loader import get_layout
 from dialogs.review import Review
 from dialogs.state import FormStatus
@@ -52,39 +51,8 @@ from storage.repos.pending import RETURN_COMMENT_TTL
 MAX_COMMENT = 1000
 
 
-class ReviewCode(StrEnum):
-    NOT_FOUND = "review_not_found"
-    NOT_ALLOWED = "review_not_allowed"
-    NOT_SUBMITTED = "review_not_submitted"
-    CHANGED = "review_changed"
-    EMPTY_COMMENT = "review_empty_comment"
-    COMMENT_REFUSED = "review_comment_refused"  # a character a workbook cannot hold
-    COMMENT_EXPIRED = "review_comment_expired"
-
-
-REVIEW_MESSAGES: dict[ReviewCode, str] = {
-    ReviewCode.NOT_FOUND: "找不到这张表格。",
-    ReviewCode.NOT_ALLOWED: "你没有审核这张表格的权限。",
-    ReviewCode.NOT_SUBMITTED: "这张表格当前为「{status}」，只有已提交的表格可以审核。",
-    ReviewCode.CHANGED: "这张表格在你查看之后有了变化（当前为「{status}」），请重新查看后再审核。",
-    ReviewCode.EMPTY_COMMENT: "退回时请写明修改意见。",
-}
 # A refused or empty comment is asked for again: the supervisor just sends another message.
-ASKED_AGAIN = frozenset({ReviewCode.EMPTY_COMMENT, ReviewCode.COMMENT_REFUSED})
-
-
-class ReviewError(Exception):
-    """A review that cannot be done: `code` says why, `message` tells the supervisor."""
-
-    def __init__(self, code: ReviewCode, message: str = "", **values: str) -> None:
-        self.code = code
-        self.message = message or REVIEW_MESSAGES[code].format(**values)
-        super().__init__(self.message)
-
-    @property
-    def retry(self) -> bool:
-        """The supervisor is asked for the comment again."""
-        return self.code in ASKED_AGAIN
+ASKED_AGAIN = frozenset({Notice.REVIEW_EMPTY_COMMENT, Notice.REVIEW_COMMENT_REFUSED})
 
 
 @dataclass(frozen=True)
@@ -162,8 +130,7 @@ class ReviewService:
                 return None
             if isinstance(pending, Expired):
                 minutes = str(int(RETURN_COMMENT_TTL.total_seconds() // 60))
-                expired = Problem(Code.RETURN_COMMENT_EXPIRED, {"minutes": minutes})
-                refusal = ReviewError(ReviewCode.COMMENT_EXPIRED, expired.message)
+                refusal = Refused(Notice.REVIEW_COMMENT_EXPIRED, {"minutes": minutes})
             else:
                 try:  # every refusal comes before the first write of the decision
                     comment = self._checked_comment(text)
@@ -175,8 +142,8 @@ class ReviewService:
                         FormStatus.RETURNED,
                         comment,
                     )
-                except ReviewError as error:
-                    if error.retry:
+                except Refused as error:
+                    if error.code in ASKED_AGAIN:
                         waits.await_return_comment(
                             actor.user.id, pending.form_id, pending.version, now=now
                         )
@@ -196,22 +163,23 @@ class ReviewService:
     def _checked_comment(text: str) -> str:
         comment = text.strip()[:MAX_COMMENT]
         if not comment:
-            raise ReviewError(ReviewCode.EMPTY_COMMENT)
+            raise Refused(Notice.REVIEW_EMPTY_COMMENT)
         try:
             check_typed_text(comment, "退回意见", "请补充产出指标的目标值")
         except RefusedText as error:
-            raise ReviewError(ReviewCode.COMMENT_REFUSED, error.problem.message) from None
+            problem = {"problem": error.problem.message}
+            raise Refused(Notice.REVIEW_COMMENT_REFUSED, problem) from None
         return comment
 
     @staticmethod
     def _reviewable(session: Session, actor: Actor, form_id: int) -> StoredForm:
         form = FormRepository(session).get(form_id)
         if form is None:
-            raise ReviewError(ReviewCode.NOT_FOUND)
+            raise Refused(Notice.REVIEW_NOT_FOUND)
         if not actor.may_review(form.department_id):
-            raise ReviewError(ReviewCode.NOT_ALLOWED)
+            raise Refused(Notice.REVIEW_NOT_ALLOWED)
         if form.status is not FormStatus.SUBMITTED:
-            raise ReviewError(ReviewCode.NOT_SUBMITTED, status=form.status.label)
+            raise Refused(Notice.REVIEW_NOT_SUBMITTED, {"status": form.status.label})
         return form
 
     def _decide(
@@ -228,11 +196,11 @@ class ReviewService:
         forms = FormRepository(session)
         form = forms.get(form_id)
         if form is None:
-            raise ReviewError(ReviewCode.NOT_FOUND)
+            raise Refused(Notice.REVIEW_NOT_FOUND)
         if not actor.may_review(form.department_id):
-            raise ReviewError(ReviewCode.NOT_ALLOWED)
+            raise Refused(Notice.REVIEW_NOT_ALLOWED)
         if form.version != version or form.status is not FormStatus.SUBMITTED:
-            raise ReviewError(ReviewCode.CHANGED, status=form.status.label)
+            raise Refused(Notice.REVIEW_CHANGED, {"status": form.status.label})
         try:
             forms.set_status(
                 form_id,
@@ -244,7 +212,8 @@ class ReviewService:
                 now=now,
             )
         except StaleVersionError as error:  # changed between our read and our write
-            raise ReviewError(ReviewCode.CHANGED, status=error.current.status.label) from None
+            current = {"status": error.current.status.label}
+            raise Refused(Notice.REVIEW_CHANGED, current) from None
         round_ = RoundRepository(session).get(form.round_id)
         department = DepartmentRepository(session).get(form.department_id)
         assert round_ is not None and department is not None

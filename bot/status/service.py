@@ -1,4 +1,4 @@
-"""Where a round stands for the one asking: `/status`, and the table menu of `/fill`.
+"""Where a round stands for the one asking: `/status`.
 
 The service takes the `Actor`; what they see is `Actor.scope` (the one visibility rule), and
 whether they review (the round's picture and the review buttons) is `Actor.reviews`. Reads run
@@ -12,13 +12,11 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.messages import Notice, Refused
-from bot.progress import FormProgress, form_progress
 from bot.roles import Actor
 from bot.status.report import RoundReport, round_report
-from dialogs.loader import get_layout
 from storage.db import Database
-from storage.records import Department, Round
-from storage.repos import DepartmentRepository, FormRepository, RoundRepository
+from storage.records import Round
+from storage.repos import RoundRepository
 
 
 @dataclass(frozen=True)
@@ -31,14 +29,6 @@ class StatusView:
     @property
     def round(self) -> Round:
         return self.report.round
-
-
-@dataclass(frozen=True)
-class DepartmentForms:
-    """A staff member's department and its forms of the round (the /fill menu)."""
-
-    department: Department
-    forms: tuple[FormProgress, ...]
 
 
 class StatusService:
@@ -62,16 +52,3 @@ class StatusService:
         if by_quality:
             report = report.by_quality()
         return StatusView(report, now, by_quality, actor.reviews)
-
-    def department_forms(self, actor: Actor, round_: Round) -> DepartmentForms | None:
-        """The forms of the actor's own department (None: they fill for none)."""
-        department_id = actor.user.department_id
-        if not actor.fills or department_id is None:
-            return None
-        layout = get_layout(round_.layout)
-        with self.database.reading() as session:
-            department = DepartmentRepository(session).get(department_id)
-            forms = FormRepository(session).list_for_department(department_id, round_.id)
-        if department is None:
-            return None
-        return DepartmentForms(department, tuple(form_progress(layout, f) for f in forms))

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from storage import codec
 from storage.codec import AnswerRecord, AnswerType, EncodedState, GroupRecord, IndicatorRecord
-from storage.models import AnswerRow, FormRow, GroupRowRow, IndicatorRowRow
+from storage.models import AnswerRow, FormColumns, GroupRowRow, IndicatorRowRow
 from storage.repos._sql import run
 from storage.repos.audit import AuditChange
 
@@ -70,7 +70,8 @@ def _indicator_row(form_id: int, record: IndicatorRecord) -> dict[str, Any]:
     return {"form_id": form_id, **values}
 
 
-def _indicator_record(row: IndicatorRowRow) -> IndicatorRecord:
+def _indicator_record(row: Row[Any]) -> IndicatorRecord:
+    """A Core row of the indicator rows table (`INDICATORS.select_rows`)."""
     values = {name: getattr(row, name) for name in IndicatorRecord.__dataclass_fields__}
     values["visited"] = codec.visited_from_json(row.visited)
     return IndicatorRecord(**values)
@@ -109,7 +110,7 @@ class FormRows:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def read(self, forms: Sequence[FormRow]) -> dict[int, EncodedState]:
+    def read(self, forms: Sequence[FormColumns]) -> dict[int, EncodedState]:
         """The stored states of `forms`, with three queries whatever their number."""
         ids = [form.id for form in forms]
         answers: dict[int, dict[str, AnswerRecord]] = {form_id: {} for form_id in ids}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -14,7 +13,14 @@ from dialogs.definition import TableKind
 from dialogs.state import FormState, FormStatus
 from storage import codec
 from storage.codec import EncodedState
-from storage.models import AnswerRow, ChatSessionRow, DepartmentRow, FormRow, RoundRow
+from storage.models import (
+    AnswerRow,
+    ChatSessionRow,
+    DepartmentRow,
+    FormColumns,
+    FormRow,
+    RoundRow,
+)
 from storage.records import AlreadyExistsError, NotFoundError, StaleVersionError, StoredForm
 from storage.repos._sql import insert_ignoring_conflict, now_or, rowcount, run
 from storage.repos.audit import AuditChange, AuditRepository
@@ -101,7 +107,7 @@ class CurrentForm:
     the user last saw."""
 
     form: StoredForm
-    loaded: tuple[FormRow, EncodedState]  # what `save` would otherwise read again
+    loaded: tuple[FormColumns, EncodedState]  # what `save` would otherwise read again
     seen_version: int | None  # None: the user's chat session is not on this form
     year: int
     layout: str
@@ -245,11 +251,11 @@ class FormRepository:
         rows = list(run(self.session, select(_FORMS).where(*conditions).order_by(*_ORDER)))
         return self._stored_all(rows)
 
-    def _stored_all(self, rows: list[Any]) -> list[StoredForm]:
+    def _stored_all(self, rows: Sequence[FormColumns]) -> list[StoredForm]:
         encoded = self._rows_of(rows)
         return [self._stored(row, state) for row, state in zip(rows, encoded, strict=True)]
 
-    def _rows_of(self, rows: list[FormRow]) -> list[EncodedState]:
+    def _rows_of(self, rows: Sequence[FormColumns]) -> list[EncodedState]:
         """The stored rows of each form: the process's cache where it knows the form's version,
         the three row tables (one query each) for the others."""
         cache = cache_of(self.session)
@@ -265,7 +271,7 @@ class FormRepository:
             for row, encoded in zip(rows, known, strict=True)
         ]
 
-    def _stored(self, row: FormRow, encoded: EncodedState) -> StoredForm:
+    def _stored(self, row: FormColumns, encoded: EncodedState) -> StoredForm:
         return StoredForm(
             id=row.id,
             department_id=row.department_id,
@@ -376,7 +382,7 @@ class FormRepository:
         action: str,
         instance_key: str | None = None,
         now: datetime | None = None,
-        loaded: tuple[FormRow, EncodedState] | None = None,
+        loaded: tuple[FormColumns, EncodedState] | None = None,
     ) -> int:
         """Store `new_state` in the caller's transaction and return the new version.
 
@@ -414,7 +420,7 @@ class FormRepository:
         note(self.session, form_id, expected_version + 1, row.created_at, new, written=True)
         return expected_version + 1
 
-    def _check_name_free(self, row: FormRow, name: str | None) -> None:
+    def _check_name_free(self, row: FormColumns, name: str | None) -> None:
         if name is None:
             return
         taken = self.session.scalar(

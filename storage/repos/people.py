@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import DepartmentRow, InviteRow, SupervisorDepartmentRow, UserRow
+from storage.models import DepartmentRow, InviteRow, SupervisorDepartmentRow, UserColumns, UserRow
 from storage.records import (
     AlreadyExistsError,
     Department,
@@ -31,7 +31,7 @@ def _department(row: DepartmentRow) -> Department:
     return Department(id=row.id, name=row.name, created_at=row.created_at)
 
 
-def _user(row: UserRow) -> User:
+def _user(row: UserColumns) -> User:
     return User(
         id=row.id,
         telegram_id=row.telegram_id,

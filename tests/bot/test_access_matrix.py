@@ -58,7 +58,6 @@ from bot.keyboards import (
 )
 from bot.messages import Notice
 from bot.messages import text as said
-from bot.review.service import REVIEW_MESSAGES, ReviewCode
 from bot.service import FilingService
 from dialogs.actions import Action, ActionKind
 from dialogs.state import FormStatus
@@ -266,7 +265,7 @@ class Case:
 
 
 NOT_ALLOWED, NOT_STAFF = said(Notice.NOT_ALLOWED), said(Notice.NOT_STAFF)
-REVIEW_REFUSED = REVIEW_MESSAGES[ReviewCode.NOT_ALLOWED]
+REVIEW_REFUSED = said(Notice.REVIEW_NOT_ALLOWED)
 EXPORT_X = f"2021_{X}_绩效目标表.xlsx"
 EXPORT_Y = f"2021_{Y}_绩效目标表.xlsx"
 CHOOSE_EXPORT = "请选择要导出的部门"
@@ -774,8 +773,8 @@ CASES: list[Case] = [
         "button",
         text("rv:s:999999"),
         everyone(
-            staff=no(REVIEW_MESSAGES[ReviewCode.NOT_FOUND]),
-            reviewers=no(REVIEW_MESSAGES[ReviewCode.NOT_FOUND]),
+            staff=no(said(Notice.REVIEW_NOT_FOUND)),
+            reviewers=no(said(Notice.REVIEW_NOT_FOUND)),
         ),
     ),
 ]

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.review.service import ReviewCode, ReviewError, ReviewService
+from bot.messages import Notice, Refused
+from bot.review.service import ReviewService
 from bot.roles import Actor
 from dialogs.catalogue import Code, Problem
 from storage.db import Database
@@ -57,7 +58,7 @@ def test_a_return_comment_is_refused_and_asked_again(db: Database) -> None:
     service = ReviewService(
         db, ZoneInfo("Asia/Shanghai"), FakeClock(datetime(2022, 3, 1, tzinfo=UTC))
     )
-    with pytest.raises(ReviewError) as refused:
+    with pytest.raises(Refused) as refused:
         service.return_for_changes(actor, form_id=1, version=1, comment="请补充\ufffe指标")
-    assert refused.value.code is ReviewCode.COMMENT_REFUSED and refused.value.retry
+    assert refused.value.code is Notice.REVIEW_COMMENT_REFUSED
     assert str(refused.value) == _refusal("退回意见", "请补充产出指标的目标值")

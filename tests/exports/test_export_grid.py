@@ -8,10 +8,11 @@ import pytest
 
 from dialogs.loader import get_layout
 from exports.blocks import column_widths, spans
-from exports.grid import Cell, Grid, amount_style, decimals_of, text_lines
+from exports.grid import Cell, Grid, amount_style, decimals_of
 from exports.names import consolidated_file_name, department_file_name, sheet_name
 from exports.table_b import table_b_grid
 from exports.tables import department_grids, table_a_grid
+from exports.text_width import text_lines
 from tests.support.seed import DIRECTIONS, KEY_TASKS, SEED_DEPARTMENT, seed_filing
 
 

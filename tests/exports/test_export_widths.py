@@ -11,8 +11,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dialogs.filing import DepartmentFiling
 from exports import department_workbook
-from exports.grid import NUMBER_MARGIN, Cell, Grid, GridBuilder, fitted_widths, text_units
+from exports.grid import NUMBER_MARGIN, Cell, Grid, GridBuilder, fitted_widths
 from exports.tables import department_grids
+from exports.text_width import text_units
 from tests.support.departments import varied_filing
 from tests.support.sheets import load
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages
+from bot.messages import Notice
+from bot.messages import text as said
 from bot.reminders import ReminderConfig, install_reminders
-from dialogs.catalogue import CATALOGUE, Code
 from dialogs.state import FormStatus
 from storage.db import Database
 from storage.repos.pending import RETURN_COMMENT_TTL
@@ -98,7 +98,7 @@ async def test_the_return_comment_is_taken_after_a_restart(db: Database, tmp_pat
         assert form.status is FormStatus.RETURNED and form.review_comment == COMMENT
         # Taken once: the next text is no comment.
         await supervisor.say("还有一条")
-        assert supervisor.last_text == messages.NOT_STAFF
+        assert supervisor.last_text == said(Notice.NOT_STAFF)
 
 
 async def test_an_expired_return_comment_is_refused(db: Database, tmp_path: Path) -> None:
@@ -106,12 +106,13 @@ async def test_an_expired_return_comment_is_refused(db: Database, tmp_path: Path
         supervisor, form_id = await ask_for_comment(scene)
         scene.clock.advance(RETURN_COMMENT_TTL)
         await supervisor.say(COMMENT)
-        lead = CATALOGUE[Code.RETURN_COMMENT_EXPIRED].template.split("{", 1)[0]
-        assert (supervisor.last_text or "").startswith(lead), supervisor.transcript()
+        minutes = str(int(RETURN_COMMENT_TTL.total_seconds() // 60))
+        expired = said(Notice.REVIEW_COMMENT_EXPIRED, minutes=minutes)
+        assert supervisor.last_text == expired, supervisor.transcript()
         form = await scene.env.form(form_id)
         assert form.status is FormStatus.SUBMITTED and form.review_comment is None
         await supervisor.say(COMMENT)
-        assert supervisor.last_text == messages.NOT_STAFF  # the expired wait is gone
+        assert supervisor.last_text == said(Notice.NOT_STAFF)  # the expired wait is gone
 
 
 async def test_a_cancelled_return_takes_no_comment(db: Database, tmp_path: Path) -> None:
@@ -119,5 +120,5 @@ async def test_a_cancelled_return_takes_no_comment(db: Database, tmp_path: Path)
         supervisor, form_id = await ask_for_comment(scene)
         await supervisor.tap("取消退回")
         await supervisor.say(COMMENT)
-        assert supervisor.last_text == messages.NOT_STAFF
+        assert supervisor.last_text == said(Notice.NOT_STAFF)
         assert (await scene.env.form(form_id)).status is FormStatus.SUBMITTED

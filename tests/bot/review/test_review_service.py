@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.review.service import ReviewCode, ReviewError, ReviewService
+from bot.messages import Notice, Refused
+from bot.review.service import ReviewService
 from bot.roles import Actor
 from dialogs.state import FormStatus
 from storage.db import Database
@@ -33,17 +34,18 @@ def test_only_reviewers_of_the_department_review(db: Database, fake_clock: FakeC
     service = ReviewService(db, SHANGHAI, fake_clock)
     form_id, version = submitted(world, "财政局")
     for name in ("王五", "张三", "审核人"):  # its staff, other staff, another's supervisor
-        with pytest.raises(ReviewError) as refused:
+        with pytest.raises(Refused) as refused:
             service.approve(actor(world, name), form_id, version)
-        assert refused.value.code is ReviewCode.NOT_ALLOWED, name
-        with pytest.raises(ReviewError):
+        assert refused.value.code is Notice.REVIEW_NOT_ALLOWED, name
+        with pytest.raises(Refused) as refused:
             service.ask_comment(actor(world, name), form_id, version)
+        assert refused.value.code is Notice.REVIEW_NOT_ALLOWED, name
     assert service.card(actor(world, "区审核人"), form_id).department == "财政局"
     done = service.approve(actor(world, "区审核人"), form_id, version)
     assert done.form.status is FormStatus.APPROVED and done.notified == 1
-    with pytest.raises(ReviewError) as again:
+    with pytest.raises(Refused) as again:
         service.approve(actor(world, "区审核人"), form_id, version)
-    assert again.value.code is ReviewCode.CHANGED
+    assert again.value.code is Notice.REVIEW_CHANGED
 
 
 def test_a_refused_comment_is_asked_for_again(db: Database, fake_clock: FakeClock) -> None:
@@ -54,12 +56,12 @@ def test_a_refused_comment_is_asked_for_again(db: Database, fake_clock: FakeCloc
     assert service.comment(supervisor, "随便说说") is None  # no comment awaited: not one
     service.ask_comment(supervisor, form_id, version)
     for text, code in [
-        ("  ", ReviewCode.EMPTY_COMMENT),
-        ("请\ufffe补充", ReviewCode.COMMENT_REFUSED),
+        ("  ", Notice.REVIEW_EMPTY_COMMENT),
+        ("请\ufffe补充", Notice.REVIEW_COMMENT_REFUSED),
     ]:
-        with pytest.raises(ReviewError) as refused:
+        with pytest.raises(Refused) as refused:
             service.comment(supervisor, text)
-        assert refused.value.code is code and refused.value.retry
+        assert refused.value.code is code  # the wait is kept: the next comment is taken
     done = service.comment(supervisor, "请补充成本指标")
     assert done is not None and done.form.status is FormStatus.RETURNED
     assert done.form.review_comment == "请补充成本指标"

@@ -9,7 +9,6 @@ import pytest
 from bot.messages import Notice, Refused
 from bot.roles import Actor
 from bot.status.service import StatusService
-from dialogs.definition import TableKind
 from storage.db import Database
 from storage.records import Role
 from storage.repos import UserRepository
@@ -41,15 +40,3 @@ def test_each_actor_sees_their_scope(db: Database, fake_clock: FakeClock) -> Non
     with pytest.raises(Refused) as empty:
         service.round_status(actor(world, "新审核人"), None, by_quality=False)
     assert empty.value.code is Notice.NO_DEPARTMENTS_IN_SCOPE
-
-
-def test_the_fill_menu_reads_the_staff_members_department(
-    db: Database, fake_clock: FakeClock
-) -> None:
-    world = build_world(db)
-    form_id = world.table_a("宣传部")
-    service = StatusService(db, fake_clock)
-    own = service.department_forms(actor(world, "张三"), world.round)
-    assert own is not None and own.department.name == "宣传部"
-    assert [(f.form_id, f.kind, f.sections_done) for f in own.forms] == [(form_id, TableKind.A, 0)]
-    assert service.department_forms(actor(world, "区审核人"), world.round) is None
