@@ -368,6 +368,8 @@ def indicator_block(
         builder.put(level1_first, 2, level1.label, "center", rows=row - level1_first)
         # The header goes with the first 一级指标; each 一级指标 stays on one page if it can.
         builder.keep_together(first if level1 is layout.levels[0] else level1_first, row - 1)
+    # Never the headings alone at the foot of a page, however long the first 一级指标.
+    builder.keep_together(first, first + 1)
     builder.row = row
     builder.put(first, 1, label, "label", rows=row - first)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from decimal import Decimal
 
 from dialogs.values import format_decimal
@@ -127,13 +128,14 @@ class Grid:
     autofilter: str | None = None
     footer: str | None = None  # printed at the foot of every page (&P page, &N pages)
 
-    @property
+    @cached_property
     def max_row(self) -> int:
-        return max((cell.last_row for cell in self.cells), default=0)
+        return max((cell.row + cell.rows - 1 for cell in self.cells), default=0)
 
-    @property
+    @cached_property
     def max_col(self) -> int:
-        return max(len(self.column_widths), max((c.last_col for c in self.cells), default=0))
+        last = max((cell.col + cell.cols - 1 for cell in self.cells), default=0)
+        return max(len(self.column_widths), last)
 
     def at(self, row: int, col: int) -> Cell | None:
         """The cell whose top-left corner is (row, col)."""
@@ -364,6 +366,9 @@ class PageGeometry:
     ) -> tuple[int, ...]:
         """Rows after which to force a page break so no `keep` range is split needlessly.
 
+        A range moves to a new page only when the page it would start on is at least
+        `MIN_PAGE_FILL` used: a page is never left mostly empty, a longer range breaks inside
+        (where a table has them, its column headings repeat as print titles on the next page).
         Title rows repeat at the top of every page after the one they first print on (Excel
         and LibreOffice alike), so they take room only from the pages that follow them."""
         scale = self.scale(widths)
@@ -378,7 +383,12 @@ class PageGeometry:
             base = repeated if titles and row > titles[1] else 0.0
             height = heights.get(row, 0)
             together = starts.get(row)
-            if together is not None and used > base and full - base >= together > full - used:
+            filled = used - base
+            if (
+                together is not None
+                and filled >= MIN_PAGE_FILL * (full - base)
+                and full - base >= together > full - used
+            ):
                 breaks.append(row - 1)  # the block would be split: start it on a new page
                 used = base
             elif used + height > full:
@@ -388,6 +398,8 @@ class PageGeometry:
 
 
 A4_POINTS = (595.3, 841.9)
+# A block is moved to the next page only from a page at least this much used.
+MIN_PAGE_FILL = 0.5
 
 
 @dataclass
