@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from bench.report import publish
+from bench.report import print_or_publish
 from bench.synthetic import department, round_filings
 from dialogs.loader import get_layout
 from exports import department_workbook
@@ -99,6 +99,9 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--directions", type=int, default=5)
     parser.add_argument("--layout", default="2021")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-publish", action="store_true", help="print only; leave BENCHMARKS.md alone"
+    )
     args = parser.parse_args(argv)
     layout = get_layout(args.layout)
     filings = round_filings(layout, 2021, args.departments, args.directions)
@@ -169,4 +172,6 @@ def run(argv: list[str]) -> None:
                 f"rows take {rows[0]:.3f} s (the tables' cells with their widths, heights and page "
                 "breaks, and every indicator row checked for the quality figure)."
             )
-    publish("export", "workbook export against bare openpyxl", lines)
+    print_or_publish(
+        "export", "workbook export against bare openpyxl", lines, dry_run=args.no_publish
+    )

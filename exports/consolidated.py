@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 from openpyxl.utils import get_column_letter
 
@@ -345,7 +345,5 @@ def consolidated_workbook(
         filings, title=header.title, qualities=qualities, deadline_passed=deadline_passed
     )
     cover = book.workbook.worksheets[0]
-    add_round_chart(
-        cover, picture, after_row=grids[0].max_row, write=partial(book.add_rows, cover)
-    )
+    add_round_chart(cover, picture, after_row=grids[0].max_row, write=partial(book.add_rows, cover))
     return to_bytes(book)

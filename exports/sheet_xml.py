@@ -92,7 +92,9 @@ def part_rows(
         yield f'<row r="{at}"{size}>{cells}</row>'
 
 
-def plain_rows(first: int, rows: Sequence[Sequence[PlainValue]], cell_text: CellText) -> Iterator[str]:
+def plain_rows(
+    first: int, rows: Sequence[Sequence[PlainValue]], cell_text: CellText
+) -> Iterator[str]:
     """Unstyled rows from row `first` on, as openpyxl appends plain values."""
     for at, values in enumerate(rows, start=first):
         cells = "".join(cell_text(at, col, value, None) for col, value in enumerate(values, 1))

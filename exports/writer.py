@@ -185,7 +185,9 @@ class StreamedWorkbook:
     # Unstyled rows below a sheet's grid (a chart's data table), by sheet title.
     below: dict[str, tuple[int, list[Sequence[PlainValue]]]] = field(default_factory=dict)
 
-    def add_rows(self, ws: WriteOnlyWorksheet, first_row: int, rows: Sequence[Sequence[PlainValue]]) -> None:
+    def add_rows(
+        self, ws: WriteOnlyWorksheet, first_row: int, rows: Sequence[Sequence[PlainValue]]
+    ) -> None:
         """Plain values from `first_row` on, under the rows of the sheet's grid."""
         self.below[ws.title] = (first_row, list(rows))
 

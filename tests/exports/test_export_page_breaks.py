@@ -106,7 +106,7 @@ def test_no_page_is_left_mostly_empty(key: str, year: int, per_level2: int) -> N
     """Indicator blocks from a little to much longer than what fits under the header."""
     for grid in _c_tables(_filing(key, year, per_level2)):
         printed = pages(grid)
-        for first, last, share in printed[:-1]:
+        for _first, _last, share in printed[:-1]:
             assert share >= MIN_PAGE_FILL, (key, per_level2, grid.name, printed)
 
 
