@@ -304,13 +304,12 @@ def indent_lone_punctuation(widths: tuple[float, ...], cells: Iterable[Cell]) ->
     narrower line moves the character before it down too."""
     result = []
     for cell in cells:
+        if cell.style not in INDENTED or not isinstance(cell.value, str):
+            result.append(cell)
+            continue
         spec = STYLES[cell.style]
         width = sum(widths[cell.col - 1 : cell.last_col])
-        if (
-            cell.style in INDENTED
-            and isinstance(cell.value, str)
-            and lone_punctuation(cell.value, width, spec.size)
-        ):
+        if lone_punctuation(cell.value, width, spec.size):
             for level, style in enumerate(INDENTED[cell.style], start=1):
                 if not lone_punctuation(cell.value, width, spec.size, level):
                     cell = replace(cell, style=style)
@@ -324,13 +323,14 @@ PADDING_POINTS = 6.0
 
 
 def needed_height(cell: Cell, widths: tuple[float, ...]) -> float:
-    spec = STYLES[cell.style]
     if cell.value is None:
         return 0.0
+    spec = STYLES[cell.style]
+    if not spec.wrap:
+        return LINE_POINTS * spec.size / 11 + PADDING_POINTS
     text = format_decimal(cell.value) if isinstance(cell.value, Decimal) else cell.value
-    width = sum(widths[cell.col - 1 : cell.last_col])
-    lines = text_lines(text, width, spec.size) if spec.wrap else 1
-    return lines * LINE_POINTS * spec.size / 11 + PADDING_POINTS
+    width = widths[cell.col - 1] if cell.cols == 1 else sum(widths[cell.col - 1 : cell.last_col])
+    return text_lines(text, width, spec.size) * LINE_POINTS * spec.size / 11 + PADDING_POINTS
 
 
 @dataclass(frozen=True)
@@ -490,11 +490,16 @@ class GridBuilder:
         for row in range(1, last + 1):
             heights[row] = LINE_POINTS + PADDING_POINTS
         # Single-row cells first, then cells merged over several rows grow their last row.
-        for cell in sorted(self.cells, key=lambda c: c.rows):
-            need = needed_height(cell, widths)
-            if cell.rows == 1:
-                heights[cell.row] = max(heights[cell.row], need)
+        merged = []
+        for cell in self.cells:
+            if cell.rows > 1:
+                merged.append(cell)
                 continue
+            need = needed_height(cell, widths)
+            if need > heights[cell.row]:
+                heights[cell.row] = need
+        for cell in sorted(merged, key=lambda c: c.rows):
+            need = needed_height(cell, widths)
             have = sum(heights[r] for r in range(cell.row, cell.last_row + 1))
             if need > have:
                 heights[cell.last_row] += need - have
