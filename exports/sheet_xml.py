@@ -87,8 +87,8 @@ def part_rows(
         at = offset + row
         height = heights.get(row)
         size = f' ht="{safe_string(height)}" customHeight="1"' if height is not None else ""
-        line = rows.get(at)
-        cells = "".join(line[col] for col in sorted(line)) if line else ""
+        written = rows.get(at)
+        cells = "".join(written[col] for col in sorted(written)) if written else ""
         yield f'<row r="{at}"{size}>{cells}</row>'
 
 
