@@ -95,6 +95,7 @@ def _trailing_punctuation(paragraph: str) -> int:
 INDENT_PIXELS = 10.0
 
 
+@functools.lru_cache(maxsize=65536)
 def lone_punctuation(text: str, width: float, size: float = 11, indent: int = 0) -> bool:
     """Whether wrapping `text` at `width` may leave only closing punctuation on a paragraph's
     last line."""
@@ -118,3 +119,4 @@ def clear_caches() -> None:
     for cached in (_char_units, text_units, text_lines, _token_pixels, _total_pixels):
         cached.cache_clear()
     _trailing_punctuation.cache_clear()
+    lone_punctuation.cache_clear()
