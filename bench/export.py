@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import os
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -214,6 +215,11 @@ def run(argv: list[str]) -> None:
         f"Command: `python -m bench export --departments {args.departments} "
         f"--directions {args.directions} --layout {args.layout} --repeat {args.repeat}`.",
     ]
+    load = os.getloadavg()[0]
+    lines.append(
+        f"\nLoad average at the end of the run: {load:.1f} on {os.cpu_count()} CPUs"
+        + (" (a shared machine: wall times include waiting for a CPU)." if load > 1.5 else ".")
+    )
     for case in cases:
         if case.ours.cpu > 2 * case.bare.cpu:
             lines.append(
