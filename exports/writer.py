@@ -3,6 +3,11 @@
 Every style key becomes a workbook-level named style registered once, and cells refer to it by
 name, so no per-cell style objects are created. User text is never a formula: a string that
 openpyxl would take for one (it starts with `=`) is stored as a plain string cell.
+
+A department's workbook goes through openpyxl's cells. The round workbook (hundreds of
+departments) is streamed: openpyxl writes the package and each sheet's setup, and the rows and
+merged ranges are written as sheet XML (exports.sheet_xml), the same cells for a fraction of
+the cost of a cell object per cell.
 """
 
 from __future__ import annotations
