@@ -313,19 +313,22 @@ def group_block(
 
 def indicator_cells(layout: IndicatorLayout, row: IndicatorRow | None) -> list[CellValue]:
     """The printed cells of one indicator row, in the layout's column order."""
-    cells: list[CellValue] = []
-    split = layout.has(IndicatorColumn.UNIT)
-    value_text, unit = (row.value if row else ""), ""
-    if row is not None and split and row.reading is not None and not row.not_applicable:
+    if row is None:
+        return [None] * len(layout.columns)
+    if row.not_applicable:
+        return [
+            NOT_APPLICABLE_MARK
+            if spec.column in (IndicatorColumn.NAME, IndicatorColumn.VALUE)
+            else None
+            for spec in layout.columns
+        ]
+    value_text, unit = row.value, ""
+    if row.reading is not None and layout.has(IndicatorColumn.UNIT):
         value_text, unit = split_for_2023(row.reading, row.value, row.name)
+    cells: list[CellValue] = []
     for spec in layout.columns:
         column = spec.column
-        if row is None:
-            cells.append(None)
-        elif row.not_applicable:
-            marked = column in (IndicatorColumn.NAME, IndicatorColumn.VALUE)
-            cells.append(NOT_APPLICABLE_MARK if marked else None)
-        elif column is IndicatorColumn.VALUE:
+        if column is IndicatorColumn.VALUE:
             cells.append(value_text or None)
         elif column is IndicatorColumn.UNIT:
             cells.append(unit or None)
@@ -336,8 +339,7 @@ def indicator_cells(layout: IndicatorLayout, row: IndicatorRow | None) -> list[C
         elif column is IndicatorColumn.WEIGHT:
             cells.append(row.weight)
         else:
-            text = row.text(column.value)
-            cells.append(text or None)
+            cells.append(row.text(column.value) or None)
     return cells
 
 
@@ -369,6 +371,8 @@ def indicator_block(
         builder.put(level1_first, 2, level1.label, "center", rows=row - level1_first)
         # The header goes with the first 一级指标; each 一级指标 stays on one page if it can.
         builder.keep_together(first if level1 is layout.levels[0] else level1_first, row - 1)
+    # Never the headings alone at the foot of a page, however long the first 一级指标.
+    builder.keep_together(first, first + 1)
     builder.row = row
     builder.put(first, 1, label, "label", rows=row - first)
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 from openpyxl.utils import get_column_letter
 
@@ -340,9 +341,10 @@ def consolidated_workbook(
     sheet carries the chart of the round (exports.round_chart), overdue if `deadline_passed`."""
     qualities = [department_quality(filing) for filing in filings]  # for the list and the chart
     grids = consolidated_grids(layout, filings, header, qualities)
-    workbook = stream_workbook([*grids, *official_stacks(layout, filings)])
+    book = stream_workbook([*grids, *official_stacks(layout, filings)])
     picture = filings_picture(
         filings, title=header.title, qualities=qualities, deadline_passed=deadline_passed
     )
-    add_round_chart(workbook.worksheets[0], picture, after_row=grids[0].max_row)
-    return to_bytes(workbook)
+    cover = book.workbook.worksheets[0]
+    add_round_chart(cover, picture, after_row=grids[0].max_row, write=partial(book.add_rows, cover))
+    return to_bytes(book)

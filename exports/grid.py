@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 
 from dialogs.values import format_decimal
 from exports.text_width import (
@@ -127,13 +128,14 @@ class Grid:
     autofilter: str | None = None
     footer: str | None = None  # printed at the foot of every page (&P page, &N pages)
 
-    @property
+    @cached_property
     def max_row(self) -> int:
-        return max((cell.last_row for cell in self.cells), default=0)
+        return max((cell.row + cell.rows - 1 for cell in self.cells), default=0)
 
-    @property
+    @cached_property
     def max_col(self) -> int:
-        return max(len(self.column_widths), max((c.last_col for c in self.cells), default=0))
+        last = max((cell.col + cell.cols - 1 for cell in self.cells), default=0)
+        return max(len(self.column_widths), last)
 
     def at(self, row: int, col: int) -> Cell | None:
         """The cell whose top-left corner is (row, col)."""
@@ -302,13 +304,12 @@ def indent_lone_punctuation(widths: tuple[float, ...], cells: Iterable[Cell]) ->
     narrower line moves the character before it down too."""
     result = []
     for cell in cells:
+        if cell.style not in INDENTED or not isinstance(cell.value, str):
+            result.append(cell)
+            continue
         spec = STYLES[cell.style]
         width = sum(widths[cell.col - 1 : cell.last_col])
-        if (
-            cell.style in INDENTED
-            and isinstance(cell.value, str)
-            and lone_punctuation(cell.value, width, spec.size)
-        ):
+        if lone_punctuation(cell.value, width, spec.size):
             for level, style in enumerate(INDENTED[cell.style], start=1):
                 if not lone_punctuation(cell.value, width, spec.size, level):
                     cell = replace(cell, style=style)
@@ -322,13 +323,14 @@ PADDING_POINTS = 6.0
 
 
 def needed_height(cell: Cell, widths: tuple[float, ...]) -> float:
-    spec = STYLES[cell.style]
     if cell.value is None:
         return 0.0
+    spec = STYLES[cell.style]
+    if not spec.wrap:
+        return LINE_POINTS * spec.size / 11 + PADDING_POINTS
     text = format_decimal(cell.value) if isinstance(cell.value, Decimal) else cell.value
-    width = sum(widths[cell.col - 1 : cell.last_col])
-    lines = text_lines(text, width, spec.size) if spec.wrap else 1
-    return lines * LINE_POINTS * spec.size / 11 + PADDING_POINTS
+    width = widths[cell.col - 1] if cell.cols == 1 else sum(widths[cell.col - 1 : cell.last_col])
+    return text_lines(text, width, spec.size) * LINE_POINTS * spec.size / 11 + PADDING_POINTS
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,9 @@ class PageGeometry:
     ) -> tuple[int, ...]:
         """Rows after which to force a page break so no `keep` range is split needlessly.
 
+        A range moves to a new page only when the page it would start on is at least
+        `MIN_PAGE_FILL` used: a page is never left mostly empty, a longer range breaks inside
+        (where a table has them, its column headings repeat as print titles on the next page).
         Title rows repeat at the top of every page after the one they first print on (Excel
         and LibreOffice alike), so they take room only from the pages that follow them."""
         scale = self.scale(widths)
@@ -378,7 +383,12 @@ class PageGeometry:
             base = repeated if titles and row > titles[1] else 0.0
             height = heights.get(row, 0)
             together = starts.get(row)
-            if together is not None and used > base and full - base >= together > full - used:
+            filled = used - base
+            if (
+                together is not None
+                and filled >= MIN_PAGE_FILL * (full - base)
+                and full - base >= together > full - used
+            ):
                 breaks.append(row - 1)  # the block would be split: start it on a new page
                 used = base
             elif used + height > full:
@@ -388,6 +398,8 @@ class PageGeometry:
 
 
 A4_POINTS = (595.3, 841.9)
+# A block is moved to the next page only from a page at least this much used.
+MIN_PAGE_FILL = 0.5
 
 
 @dataclass
@@ -478,11 +490,16 @@ class GridBuilder:
         for row in range(1, last + 1):
             heights[row] = LINE_POINTS + PADDING_POINTS
         # Single-row cells first, then cells merged over several rows grow their last row.
-        for cell in sorted(self.cells, key=lambda c: c.rows):
-            need = needed_height(cell, widths)
-            if cell.rows == 1:
-                heights[cell.row] = max(heights[cell.row], need)
+        merged = []
+        for cell in self.cells:
+            if cell.rows > 1:
+                merged.append(cell)
                 continue
+            need = needed_height(cell, widths)
+            if need > heights[cell.row]:
+                heights[cell.row] = need
+        for cell in sorted(merged, key=lambda c: c.rows):
+            need = needed_height(cell, widths)
             have = sum(heights[r] for r in range(cell.row, cell.last_row + 1))
             if need > have:
                 heights[cell.last_row] += need - have

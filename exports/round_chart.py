@@ -6,13 +6,14 @@ departments with the weakest indicator quality (overdue ones in red). The charts
 table, so a supervisor who edits a figure sees the chart follow, and Excel, WPS and LibreOffice
 draw them in their own fonts (no picture to go stale or lack glyphs).
 
-It works on a normal worksheet and on a write-only one (the round workbook streams its rows):
-on the latter the table is appended, so `after_row` must be the number of rows written so far.
+It works on a normal worksheet and on a write-only one: on the latter the table is appended, so
+`after_row` must be the number of rows written so far, unless `write` puts the rows in place
+(the round workbook writes its sheets' rows when it is saved, exports.writer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
@@ -62,10 +63,21 @@ def chart_table(picture: RoundPicture) -> list[list[Value]]:
     return rows
 
 
-def _write(ws: Worksheet | WriteOnlyWorksheet, first_row: int, rows: Sequence[list[Value]]) -> None:
+RowWriter = Callable[[int, Sequence[list[Value]]], None]
+
+
+def _write(
+    ws: Worksheet | WriteOnlyWorksheet,
+    first_row: int,
+    rows: Sequence[list[Value]],
+    write: RowWriter | None,
+) -> None:
     # Department names reach the sheet here, not through the writer: the same last line of
     # defence against characters XML cannot hold.
     rows = [[xml_safe(value) for value in row] for row in rows]
+    if write is not None:
+        write(first_row, rows)
+        return
     if isinstance(ws, WriteOnlyWorksheet):
         for row in rows:
             ws.append(row)
@@ -158,13 +170,14 @@ def add_round_chart(
     *,
     after_row: int,
     anchor: tuple[int, int] | None = None,
+    write: RowWriter | None = None,
 ) -> int:
     """Write the data table from `after_row + 2` and add the two charts; return the table's
     last row. `anchor` is the (row, column) of the charts' top-left corner, the second chart
     under the first; by default they go under the table, in column A."""
     first = after_row + 2
     rows = chart_table(picture)
-    _write(ws, first - 1, [[], *rows])
+    _write(ws, first - 1, [[], *rows], write)
     last = first + len(rows) - 1
     stage_header = first + 1
     quality_header = stage_header + len(picture.stages) + 2

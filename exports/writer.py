@@ -3,14 +3,19 @@
 Every style key becomes a workbook-level named style registered once, and cells refer to it by
 name, so no per-cell style objects are created. User text is never a formula: a string that
 openpyxl would take for one (it starts with `=`) is stored as a plain string cell.
+
+A department's workbook goes through openpyxl's cells. The round workbook (hundreds of
+departments) is streamed: openpyxl writes the package and each sheet's setup, and the rows and
+merged ranges are written as sheet XML (exports.sheet_xml), the same cells for a fraction of
+the cost of a cell object per cell.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from copy import copy
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -19,12 +24,19 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from exports.grid import FONT_NAME, STYLES, CellValue, Grid, PageGeometry, Stack
+from exports.sheet_xml import (
+    CellText,
+    PlainValue,
+    merge_refs,
+    part_rows,
+    plain_rows,
+    write_sheet_data,
+)
 from exports.xmlsafe import xml_safe
 
 THIN = Side(style="thin", color="000000")
@@ -147,65 +159,70 @@ def write_workbook(grids: Sequence[Grid]) -> Workbook:
     return workbook
 
 
-class _StyledCells:
-    """Write-only cells styled by key. Setting a named style looks it up by name on every cell;
-    copying the StyleArray of one cell styled per key is the same result, several times faster."""
+class _StyleIds(dict[str, int | None]):
+    """The cell style id of each named style key (None: written bare), registered on first use
+    (so in the order the cells are written, as openpyxl would): a cell styled once per key
+    registers the style, and every cell of that key refers to the same id."""
 
     def __init__(self, ws: WriteOnlyWorksheet, plain: frozenset[str]) -> None:
+        super().__init__()
         self.ws = ws
         self.plain = plain
-        self.templates: dict[str, WriteOnlyCell] = {}
 
-    def make(self, value: CellValue, style: str) -> WriteOnlyCell | str | Decimal | None:
-        value = cell_value(value)
-        formula_like = isinstance(value, str) and value.startswith("=")
-        if style in self.plain and not formula_like:
-            return value
-        written = WriteOnlyCell(self.ws, value=value)
-        if written.data_type == "f":
-            written.data_type = "s"
-        if style not in self.plain:
-            template = self.templates.get(style)
-            if template is None:
-                template = self.templates[style] = WriteOnlyCell(self.ws)
-                template.style = style
-            written._style = copy(template._style)
-        return written
+    def __missing__(self, key: str) -> int | None:
+        if key in self.plain:
+            self[key] = None
+            return None
+        template = WriteOnlyCell(self.ws)
+        template.style = key
+        self[key] = template.style_id
+        return self[key]
 
 
-def _stream_part(
-    ws: WriteOnlyWorksheet, grid: Grid, offset: int, width: int, cells: _StyledCells
-) -> None:
-    """Append the rows of `grid` below `offset` rows; merged ranges keep their borders."""
-    for row, height in grid.row_heights:
-        ws.row_dimensions[offset + row].height = height
-    rows: dict[int, list[WriteOnlyCell | str | Decimal | None]] = {}
-    for cell in grid.cells:
-        for row in range(cell.row, cell.last_row + 1):
-            if row not in rows:
-                rows[row] = [None] * width
-        rows[cell.row][cell.col - 1] = cells.make(cell.value, cell.style)
-        if not cell.merged:
-            continue
-        bordered = STYLES[cell.style].border
-        for row in range(cell.row, cell.last_row + 1):
-            for col in range(cell.col, cell.last_col + 1):
-                if bordered and (row, col) != (cell.row, cell.col):
-                    rows[row][col - 1] = cells.make(None, cell.style)
-        # The range set directly: MultiCellRange.add scans every range already there.
-        ws.merged_cells.ranges.add(
-            CellRange(
-                min_col=cell.col,
-                min_row=offset + cell.row,
-                max_col=cell.last_col,
-                max_row=offset + cell.last_row,
-            )
-        )
-    for row in range(1, grid.max_row + 1):
-        ws.append(rows.get(row, ()))
+@dataclass
+class StreamedWorkbook:
+    """A write-only workbook whose sheets get their rows when it is saved (exports.sheet_xml),
+    so that sheets can still be given pictures or charts (`workbook`) until then."""
+
+    workbook: Workbook
+    sheets: list[tuple[WriteOnlyWorksheet, Grid | Stack]]
+    style_ids: Mapping[str, int | None]
+    # Unstyled rows below a sheet's grid (a chart's data table), by sheet title.
+    below: dict[str, tuple[int, list[Sequence[PlainValue]]]] = field(default_factory=dict)
+
+    def add_rows(
+        self, ws: WriteOnlyWorksheet, first_row: int, rows: Sequence[Sequence[PlainValue]]
+    ) -> None:
+        """Plain values from `first_row` on, under the rows of the sheet's grid."""
+        self.below[ws.title] = (first_row, list(rows))
+
+    def finish(self) -> Workbook:
+        for ws, sheet in self.sheets:
+            parts = sheet.parts if isinstance(sheet, Stack) else (sheet,)
+            extra = self.below.get(ws.title, (0, []))
+            width = max([part.max_col for part in parts] + [len(row) for row in extra[1]])
+            rows = self._rows(parts, extra, CellText(width))
+            write_sheet_data(ws, rows, list(merge_refs(parts)))
+        self.sheets = []
+        return self.workbook
+
+    def _rows(
+        self,
+        parts: Sequence[Grid],
+        extra: tuple[int, list[Sequence[PlainValue]]],
+        cell_text: CellText,
+    ) -> Iterator[str]:
+        offset = 0
+        for part in parts:
+            yield from part_rows(part, offset, self.style_ids, cell_text)
+            offset += part.max_row
+        first, rows = extra
+        if rows and first <= offset:
+            raise ValueError(f"rows from {first} would overwrite the grid's {offset} rows")
+        yield from plain_rows(first, rows, cell_text)
 
 
-def _stream_sheet(workbook: Workbook, sheet: Grid | Stack, plain: frozenset[str]) -> None:
+def _stream_sheet(workbook: Workbook, sheet: Grid | Stack) -> WriteOnlyWorksheet:
     ws = workbook.create_sheet(title=sheet.name)
     parts = sheet.parts if isinstance(sheet, Stack) else (sheet,)
     for index, width in enumerate(sheet.column_widths, start=1):
@@ -221,25 +238,20 @@ def _stream_sheet(workbook: Workbook, sheet: Grid | Stack, plain: frozenset[str]
     if sheet.footer:
         ws.oddFooter.center.text = sheet.footer
     ws.row_breaks.brk = [Break(id=row) for row in sheet.page_breaks]
-    width = max((part.max_col for part in parts), default=0)
-    offset = 0
-    cells = _StyledCells(ws, plain)
-    for part in parts:
-        _stream_part(ws, part, offset, width, cells)
-        offset += part.max_row
+    return ws
 
 
-def stream_workbook(sheets: Sequence[Grid | Stack], plain: Iterable[str] = ()) -> Workbook:
-    """A write-only workbook: rows go to the file as they are made, so a round of hundreds of
-    departments stays small in memory. Cells whose style is in `plain` are written as bare
-    values, the fastest path openpyxl has."""
+def stream_workbook(sheets: Sequence[Grid | Stack], plain: Iterable[str] = ()) -> StreamedWorkbook:
+    """A write-only workbook: rows go to the sheet files as they are made, so a round of
+    hundreds of departments stays small in memory. Cells whose style is in `plain` are written
+    as bare values."""
     workbook = Workbook(write_only=True)
     set_default_font(workbook)
     keep_plain = frozenset(plain)
     register_styles(workbook, _styles(sheets) - keep_plain)
-    for sheet in sheets:
-        _stream_sheet(workbook, sheet, keep_plain)
-    return workbook
+    made = [(_stream_sheet(workbook, sheet), sheet) for sheet in sheets]
+    ids = _StyleIds(made[0][0], keep_plain) if made else {}
+    return StreamedWorkbook(workbook, made, ids)
 
 
 def _styles(sheets: Sequence[Grid | Stack]) -> set[str]:
@@ -250,7 +262,9 @@ def _styles(sheets: Sequence[Grid | Stack]) -> set[str]:
     return keys
 
 
-def to_bytes(workbook: Workbook) -> bytes:
+def to_bytes(workbook: Workbook | StreamedWorkbook) -> bytes:
+    if isinstance(workbook, StreamedWorkbook):
+        workbook = workbook.finish()
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
