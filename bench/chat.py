@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bench.bot_api_json import JSON
 from bench.chat_script import Input
-from bench.inprocess import JSON, Call
+from bench.inprocess import Call
 from bot import messages
 
 MAX_RETRIES = 3  # a user sends an update again after the bot's error message, this often

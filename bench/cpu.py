@@ -28,47 +28,36 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import os
 import pstats
-import secrets
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import Application
 
-from bench.inprocess import JSON, Call, InProcessBotApi
+from bench.bot_api_json import JSON
+from bench.databases import LAYOUT, YEAR, populate, postgres_database, postgres_url, sqlite_database
+from bench.inprocess import Call, InProcessBotApi, our_application, running
 from bench.report import print_or_publish
 from bot import messages
-from bot.ratelimit import Pacing, RetryingRateLimiter
-from bot.settings import Settings
-from bot.startup import build_application
 from dialogs.actions import Action, ActionKind, FilingContext
 from dialogs.definition import FieldKind, FormDefinition
 from dialogs.engine import Engine
 from dialogs.loader import get_layout
 from dialogs.state import FormState
 from dialogs.steps import CONFIRM, StepKind, parse_address
-from storage.db import Database, normalise_url, upgrade
-from storage.records import Role
-from storage.repos import DepartmentRepository, FormRepository, RoundRepository, UserRepository
+from storage.db import Database
+from storage.repos import DepartmentRepository, FormRepository
 
-YEAR = 2021
-LAYOUT = "2021"
 TABLE_A_BUTTON = "部门整体支出绩效目标表"
-FIRST_TELEGRAM_ID = 8_100_001
 TARGET_MS = {"SQLite": 3.0, "PostgreSQL": 4.0}
 GROUP_ROWS = 2
 TIMEOUT = 30.0
@@ -249,100 +238,6 @@ class Talk:
 # --- the bot and its database -----------------------------------------------------------------
 
 
-def our_application(
-    database: Database, api: InProcessBotApi
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot as deployed, less the Bot API's network, reply pacing and reminder jobs."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        TELEGRAM_BOT_TOKEN=api.token,
-        DATABASE_URL=database.url.render_as_string(hide_password=False),
-        ADMIN_TELEGRAM_IDS="",
-    )
-    return build_application(
-        settings,
-        database,
-        rate_limiter=RetryingRateLimiter(pacing=Pacing.off()),
-        reminders=False,
-        renderer=None,
-        request=api.request(),
-        get_updates_request=api.request(),
-    )
-
-
-@contextlib.asynccontextmanager
-async def running(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
-    async with app:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        try:
-            yield
-        finally:
-            await app.stop()
-
-
-def populate(database: Database, count: int) -> tuple[list[tuple[int, str]], int]:
-    """`count` departments with one staff member each, and an open round."""
-    users: list[tuple[int, str]] = []
-    with database.transaction() as session:
-        departments, people = DepartmentRepository(session), UserRepository(session)
-        deadline = datetime.now(UTC) + timedelta(days=60)
-        round_ = RoundRepository(session).create(YEAR, LAYOUT, deadline, f"{YEAR}年绩效目标")
-        for index in range(count):
-            department = departments.create(f"测量部门{index:04d}")
-            name = f"测量员{index:04d}"
-            people.create(FIRST_TELEGRAM_ID + index, name, Role.STAFF, department.id)
-            users.append((FIRST_TELEGRAM_ID + index, name))
-    return users, round_.id
-
-
-@contextlib.contextmanager
-def migrated(url: str | URL) -> Iterator[Database]:
-    upgrade(url)
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-
-@contextlib.contextmanager
-def sqlite_database() -> Iterator[Database]:
-    directory = Path(tempfile.mkdtemp(prefix="jixiao-cpu-"))
-    try:
-        with migrated(f"sqlite:///{directory / 'bench.sqlite3'}") as database:
-            yield database
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def postgres_database(given: str) -> Iterator[Database]:
-    """A throw-away database on the server `given` names, dropped afterwards."""
-    server: URL = normalise_url(given)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"jixiao_cpu_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            with migrated(server.set(database=name)) as database:
-                yield database
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def postgres_url() -> str | None:
-    raw = os.environ.get("DATABASE_URL", "").strip()
-    if raw and make_url(raw).get_backend_name() == "postgresql":
-        return raw
-    return None
-
-
 # --- measuring --------------------------------------------------------------------------------
 
 
@@ -401,12 +296,12 @@ class ThreadProfiles:
 
 
 async def run_bot(database: Database, label: str, count: int, *, profile: bool) -> Figures:
-    users, _ = await asyncio.to_thread(populate, database, count + 1)
+    population = await asyncio.to_thread(populate, database, count + 1)
     script = chat_script()
     api = InProcessBotApi()
-    app = our_application(database, api)
+    app = our_application(database, api, renderer=None)
     talk = Talk(api, app)
-    people = [ChatUser(t, n) for t, n in users]
+    people = [ChatUser(t, n) for t, n, _ in population.users]
     talk.users = {u.telegram_id: u for u in people}
     figures = Figures(label, count)
     counts: Counter[str] = Counter()

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event
 from telegram import Update
+from telegram._utils.types import ODVInput
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -40,13 +40,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
+from bench.bot_api_json import JSON, BotApiJson
 from bench.echo_bot import echo_press, echo_text
 from bot.ratelimit import Pacing, RetryingRateLimiter
 from bot.settings import Settings
 from bot.startup import build_application
+from exports.render import Renderer
 from storage.db import Database
 
-JSON = dict[str, Any]
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuv"
 # Methods whose answer is a Message: the rest answer `true` unless handled below.
 _MESSAGE_METHODS = frozenset(
@@ -79,18 +80,13 @@ class Call:
 Listener = Callable[[Call, JSON | bool | list[JSON]], None]
 
 
-class InProcessBotApi:
+class InProcessBotApi(BotApiJson):
     """The Bot API's state for one benchmark: message ids per chat, counts, listeners."""
 
     def __init__(self, *, token: str = TOKEN, username: str = "jixiao_bench_bot") -> None:
-        self.token = token
-        self.bot_id = int(token.split(":", 1)[0])
-        self.username = username
+        super().__init__(token=token, username=username)
         self.counts: Counter[str] = Counter()
         self.listeners: list[Listener] = []
-        self._message_ids: dict[int, Iterator[int]] = {}
-        self._update_ids = itertools.count(1)
-        self._query_ids = itertools.count(1)
 
     # --- wiring ----------------------------------------------------------------------------
 
@@ -109,82 +105,6 @@ class InProcessBotApi:
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
-    # --- updates as Telegram sends them -------------------------------------------------------
-
-    def user_json(self, user_id: int, first_name: str) -> JSON:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh"}
-
-    def text_update(self, user_id: int, text: str, first_name: str = "用户") -> JSON:
-        """A private-chat message; a leading /command gets its bot_command entity."""
-        message: JSON = {
-            "message_id": next(self._message_id(user_id)),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
-            "from": self.user_json(user_id, first_name),
-            "text": text,
-        }
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0])
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return {"update_id": next(self._update_ids), "message": message}
-
-    def callback_update(
-        self, user_id: int, message: JSON, data: str, first_name: str = "用户"
-    ) -> JSON:
-        """A press of an inline button under `message` (a bot message as answered here)."""
-        query = {
-            "id": str(next(self._query_ids)),
-            "from": self.user_json(user_id, first_name),
-            "message": message,
-            "chat_instance": str(user_id * 7919 + 13),
-            "data": data,
-        }
-        return {"update_id": next(self._update_ids), "callback_query": query}
-
-    # --- answering ------------------------------------------------------------------------
-
-    def _message_id(self, chat_id: int) -> Iterator[int]:
-        found = self._message_ids.get(chat_id)
-        if found is None:
-            found = self._message_ids[chat_id] = itertools.count(1)
-        return found
-
-    def bot_user(self) -> JSON:
-        return {
-            "id": self.bot_id,
-            "is_bot": True,
-            "first_name": "绩效基准机器人",
-            "username": self.username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-        }
-
-    def message_json(self, params: JSON, method: str) -> JSON:
-        chat_id = int(params["chat_id"])
-        message_id = params.get("message_id")
-        if not isinstance(message_id, int):
-            message_id = next(self._message_id(chat_id))
-        message: JSON = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-            "from": self.bot_user(),
-        }
-        if method != "editmessagereplymarkup" and isinstance(params.get("text"), str):
-            message["text"] = params["text"]
-        if isinstance(params.get("reply_markup"), dict):
-            message["reply_markup"] = params["reply_markup"]
-        if method == "senddocument":
-            message["document"] = {
-                "file_id": f"doc-{chat_id}-{message_id}",
-                "file_unique_id": f"u{chat_id}{message_id}",
-                "file_name": str(params.get("filename") or "document"),
-            }
-            if isinstance(params.get("caption"), str):
-                message["caption"] = params["caption"]
-        return message
-
     async def answer(self, method: str, params: JSON) -> JSON | bool | list[JSON]:
         key = method.lower()
         self.counts[method] += 1
@@ -201,11 +121,9 @@ class InProcessBotApi:
         return True
 
 
-class InProcessRequest(BaseRequest):
-    """`BaseRequest` answered by an `InProcessBotApi` (see the module docstring)."""
-
-    def __init__(self, api: InProcessBotApi) -> None:
-        self.api = api
+class AnsweredRequest(BaseRequest):
+    """A `BaseRequest` answered in this process: no connection to open, time out or close.
+    A subclass answers `respond`; the fake Bot API of the tests builds on it too."""
 
     @property
     def read_timeout(self) -> float | None:
@@ -222,11 +140,25 @@ class InProcessRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
+        read_timeout: ODVInput[float] = None,
+        write_timeout: ODVInput[float] = None,
+        connect_timeout: ODVInput[float] = None,
+        pool_timeout: ODVInput[float] = None,
     ) -> tuple[int, bytes]:
+        return await self.respond(url, request_data)
+
+    async def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
+        """The HTTP status and body Telegram would answer to `url` with `request_data`."""
+        raise NotImplementedError
+
+
+class InProcessRequest(AnsweredRequest):
+    """`AnsweredRequest` answered by an `InProcessBotApi` (see the module docstring)."""
+
+    def __init__(self, api: InProcessBotApi) -> None:
+        self.api = api
+
+    async def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
         params: JSON = {}
         if request_data is not None:
@@ -253,7 +185,10 @@ def bench_settings(database: Database, api: InProcessBotApi) -> Settings:
 
 
 def our_application(
-    database: Database, api: InProcessBotApi
+    database: Database,
+    api: InProcessBotApi,
+    *,
+    renderer: Renderer | Literal["detect"] | None = "detect",
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     # Pacing off: in production replies are spaced to stay under Telegram's flood limits
     # (25 messages/s overall), which would measure Telegram's limit instead of the bot. The
@@ -264,6 +199,7 @@ def our_application(
         database,
         rate_limiter=RetryingRateLimiter(pacing=Pacing.off()),
         reminders=False,
+        renderer=renderer,
         request=api.request(),
         get_updates_request=api.request(),
     )

@@ -25,18 +25,18 @@ import asyncio
 import contextlib
 import email.parser
 import email.policy
-import itertools
 import json
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bench.inprocess import JSON, Call
+from bench.bot_api_json import JSON, BotApiJson
+from bench.inprocess import Call
 
 _LOGGER = logging.getLogger(__name__)
 TOKEN = "123456:BENCH-LOOPBACK-abcdefghijklmnop"
@@ -86,13 +86,11 @@ class Served:
         return self.status == 200
 
 
-class LoopbackBotApi:
+class LoopbackBotApi(BotApiJson):
     """See the module docstring."""
 
     def __init__(self, *, token: str = TOKEN, username: str = "jixiao_bench_bot") -> None:
-        self.token = token
-        self.bot_id = int(token.split(":", 1)[0])
-        self.username = username
+        super().__init__(token=token, username=username)
         self.listeners: list[Listener] = []
         self.served: list[Served] = []
         self.record = True  # keep `served` (the reminders benchmark reads it)
@@ -101,9 +99,6 @@ class LoopbackBotApi:
         self.polling = asyncio.Event()  # set at the first getUpdates: the bot is up
         self._pending: list[JSON] = []
         self._waiters: list[asyncio.Future[None]] = []
-        self._update_ids = itertools.count(1)
-        self._query_ids = itertools.count(1)
-        self._message_ids: dict[int, Iterator[int]] = {}
         self._limits: dict[str, tuple[float, int, deque[float]]] = {}
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
@@ -155,36 +150,6 @@ class LoopbackBotApi:
         self._pending.append(update)
         self._wake()
 
-    def user_json(self, user_id: int, first_name: str) -> JSON:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh"}
-
-    def text_update(self, user_id: int, text: str, first_name: str = "用户") -> JSON:
-        """A private-chat message; a leading /command gets its bot_command entity."""
-        message: JSON = {
-            "message_id": next(self._message_id(user_id)),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
-            "from": self.user_json(user_id, first_name),
-            "text": text,
-        }
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0])
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return {"update_id": next(self._update_ids), "message": message}
-
-    def callback_update(
-        self, user_id: int, message: JSON, data: str, first_name: str = "用户"
-    ) -> JSON:
-        """A press of an inline button under `message` (a bot message as answered here)."""
-        query = {
-            "id": str(next(self._query_ids)),
-            "from": self.user_json(user_id, first_name),
-            "message": message,
-            "chat_instance": str(user_id * 7919 + 13),
-            "data": data,
-        }
-        return {"update_id": next(self._update_ids), "callback_query": query}
-
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
@@ -209,59 +174,6 @@ class LoopbackBotApi:
 
     # --- answers ---------------------------------------------------------------------------
 
-    def _message_id(self, chat_id: int) -> Iterator[int]:
-        found = self._message_ids.get(chat_id)
-        if found is None:
-            found = self._message_ids[chat_id] = itertools.count(1)
-        return found
-
-    def bot_user(self) -> JSON:
-        return {
-            "id": self.bot_id,
-            "is_bot": True,
-            "first_name": "绩效基准机器人",
-            "username": self.username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-        }
-
-    def _message(self, key: str, params: JSON) -> JSON:
-        chat_id = int(params["chat_id"])
-        message_id = params.get("message_id")
-        if not isinstance(message_id, int):
-            message_id = next(self._message_id(chat_id))
-        message: JSON = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-            "from": self.bot_user(),
-        }
-        if key != "editmessagereplymarkup" and isinstance(params.get("text"), str):
-            message["text"] = params["text"]
-        if isinstance(params.get("caption"), str):
-            message["caption"] = params["caption"]
-        if isinstance(params.get("reply_markup"), dict):
-            message["reply_markup"] = params["reply_markup"]
-        unique = f"{chat_id}-{message_id}"
-        if key == "senddocument":
-            name = str(params.get("filename") or "document")
-            message["document"] = {
-                "file_id": f"d{unique}",
-                "file_unique_id": f"d{unique}",
-                "file_name": name,
-            }
-        if key == "sendphoto":
-            message["photo"] = [
-                {
-                    "file_id": f"p{unique}",
-                    "file_unique_id": f"p{unique}",
-                    "width": 1280,
-                    "height": 960,
-                }
-            ]
-        return message
-
     async def _answer(self, method: str, params: JSON) -> Any:
         key = method.lower()
         if key == "getupdates":
@@ -269,7 +181,7 @@ class LoopbackBotApi:
         if key == "getme":
             return self.bot_user()
         if key in _MESSAGE_METHODS and "chat_id" in params:
-            return self._message(key, params)
+            return self.message_json(params, key)
         if key in ("getmycommands",):
             return []
         if key == "getwebhookinfo":

@@ -31,8 +31,24 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 def bot_environment(
     api: LoopbackBotApi, database_url: str, data_dir: Path, **extra: str
 ) -> dict[str, str]:
-    """The environment of a bot process pointed at `api` and `database_url`. The parent's
-    environment is kept (PATH, the virtualenv) except settings a developer may have exported."""
+    """The environment of a bot process pointed at `api` and `database_url`."""
+    return process_environment(
+        api.token, api.api_base_url, api.file_base_url, database_url, data_dir, **extra
+    )
+
+
+def process_environment(
+    token: str,
+    api_base_url: str,
+    file_base_url: str,
+    database_url: str,
+    data_dir: Path,
+    **extra: str,
+) -> dict[str, str]:
+    """The environment of a bot process of this checkout talking to the Bot API at
+    `api_base_url` (the fault tests' processes use it too). The parent's environment is kept
+    (PATH, the virtualenv) except settings a developer may have exported; no admins unless
+    `extra` names them."""
     inherited = {
         key: value
         for key, value in os.environ.items()
@@ -44,9 +60,9 @@ def bot_environment(
         "PYTHONPATH": os.pathsep.join(
             part for part in (str(ROOT), os.environ.get("PYTHONPATH", "")) if part
         ),
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "TELEGRAM_API_BASE_URL": api.api_base_url,
-        "TELEGRAM_FILE_BASE_URL": api.file_base_url,
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": api_base_url,
+        "TELEGRAM_FILE_BASE_URL": file_base_url,
         "DATABASE_URL": database_url,
         "JIXIAO_DATA_DIR": str(data_dir),
         "ADMIN_TELEGRAM_IDS": "",

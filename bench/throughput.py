@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.bot_api_json import JSON
 from bench.chat import BenchError, Conversations, Run, at_load, fill_concurrently
 from bench.chat_script import Input, table_a_script
 from bench.databases import (
@@ -53,7 +54,6 @@ from bench.databases import (
     safe_url,
     sqlite_database,
 )
-from bench.inprocess import JSON
 from bench.loopback import LoopbackBotApi
 from bench.processes import BotProcess, bot_environment
 from bench.profiles import PySpy, cprofile_rows, cprofile_wrapper, py_spy, summary

@@ -657,12 +657,10 @@ class FilingService:
 
     def open_as(self, actor: Actor, form_id: int) -> FormView | Refused:
         """Open a form of the actor's own department (forged ids of others: NOT_ALLOWED)."""
-        if not actor.fills:
-            return Refused(Notice.NOT_STAFF)
         with self.database.transaction() as session:
-            form = FormRepository(session).get(form_id)
-            if form is None or not actor.may_fill(form.department_id):
-                return Refused(Notice.NOT_ALLOWED)
+            form = self._fillable(session, actor, form_id)
+            if isinstance(form, Refused):
+                return form
             ChatSessionRepository(session).set(actor.user.id, form.id, form.version)
             return self._view(session, form)
 
@@ -679,14 +677,28 @@ class FilingService:
                 return Refused(Notice.NOT_ALLOWED)
             return self._review(session, actor, form)
 
-    def _current(self, session: Session, actor: Actor) -> StoredForm | Refused:
+    @staticmethod
+    def _fillable(
+        session: Session,
+        actor: Actor,
+        form_id: int | None,
+        *,
+        not_staff: Notice = Notice.NOT_STAFF,
+        missing: Notice = Notice.NOT_ALLOWED,
+    ) -> StoredForm | Refused:
+        """The form if the actor fills in for its department; else the refusal: `not_staff`
+        for someone who fills in nothing, `missing` for no such form or another department's."""
         if not actor.fills:
-            return Refused(Notice.NOT_STAFF)
-        chat = ChatSessionRepository(session).get(actor.user.id)
-        form = FormRepository(session).get(chat.form_id) if chat and chat.form_id else None
+            return Refused(not_staff)
+        form = FormRepository(session).get(form_id) if form_id else None
         if form is None or not actor.may_fill(form.department_id):
-            return Refused(Notice.NO_CURRENT_FORM)
+            return Refused(missing)
         return form
+
+    def _current(self, session: Session, actor: Actor) -> StoredForm | Refused:
+        chat = ChatSessionRepository(session).get(actor.user.id) if actor.fills else None
+        form_id = chat.form_id if chat else None
+        return self._fillable(session, actor, form_id, missing=Notice.NO_CURRENT_FORM)
 
     def current_review(self, actor: Actor) -> FormReview | Refused:
         """/review: the review of the form the actor is filling."""
@@ -719,12 +731,10 @@ class FilingService:
     ) -> ActResult | FormReview | Refused:
         """Button `index` of a form's prompt as it was at `version`: re-derived from the stored
         form, applied only if the form is still at that version (else a stale result)."""
-        if not actor.fills:
-            return Refused(Notice.NOT_ALLOWED)
         with self.database.reading() as session:
-            form = FormRepository(session).get(form_id)
-            if form is None or not actor.may_fill(form.department_id):
-                return Refused(Notice.NOT_ALLOWED)
+            form = self._fillable(session, actor, form_id, not_staff=Notice.NOT_ALLOWED)
+            if isinstance(form, Refused):
+                return form
             view = self._view(session, form)
             chosen = pressed_button(view.prompt, index) if form.version == version else None
             if chosen is None:

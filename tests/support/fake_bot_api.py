@@ -29,10 +29,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
+from bench.inprocess import AnsweredRequest
 from tests.support.fake_bot_http import post_update_to_webhook, serve_http
 from tests.support.fake_bot_records import (
     DEFAULT_TOKEN,
@@ -56,7 +56,8 @@ from tests.support.fake_bot_records import (
 )
 
 if TYPE_CHECKING:
-    from tests.support.fake_bot_http import HttpFront
+    from bench.inprocess import AnsweredRequest
+from tests.support.fake_bot_http import HttpFront
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -645,33 +646,14 @@ def _scope_key(scope: Any) -> str:
     return json.dumps(scope or {"type": "default"}, sort_keys=True)
 
 
-class FakeRequest(BaseRequest):
+class FakeRequest(AnsweredRequest):
     """PTB's transport, answered in process by a `FakeBotApi`: PTB builds its requests and
     reads Telegram's answers as over HTTP; a dropped connection is PTB's NetworkError."""
 
     def __init__(self, fake: FakeBotApi) -> None:
         self.fake = fake
 
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = None,
-        write_timeout: ODVInput[float] = None,
-        connect_timeout: ODVInput[float] = None,
-        pool_timeout: ODVInput[float] = None,
-    ) -> tuple[int, bytes]:
+    async def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         if "/file/bot" in url:
             data = self.fake.download(url.split("/file/bot", 1)[1].split("/", 1)[1])
             return (200, data) if data is not None else (404, b'{"ok":false,"error_code":404}')

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from bench.processes import ROOT, process_environment
 from tests.support.fake_bot_api import DEFAULT_TOKEN, FakeBotApi
 
-ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0  # imports, migrations and PTB start-up of a fresh interpreter
 
 
@@ -39,26 +39,17 @@ def bot_environment(
     admins: Iterable[int] = (),
     **extra: str,
 ) -> dict[str, str]:
-    """The environment of `jixiao run|webhook` pointed at `fake` and `database_url`. The parent's
-    environment is kept (PATH, the virtualenv) except settings a developer may have exported."""
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "JIXIAO_")) and key != "DATABASE_URL"
-    }
-    return {
-        **inherited,
-        "PYTHONPATH": os.pathsep.join(
-            part for part in (str(ROOT), os.environ.get("PYTHONPATH", "")) if part
-        ),
-        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
-        "TELEGRAM_API_BASE_URL": fake.api_base_url,
-        "TELEGRAM_FILE_BASE_URL": fake.file_base_url,
-        "DATABASE_URL": database_url,
-        "ADMIN_TELEGRAM_IDS": ",".join(str(a) for a in admins),
-        "JIXIAO_DATA_DIR": str(data_dir),
+    """The environment of `jixiao run|webhook` pointed at `fake` and `database_url` (the
+    benchmarks' processes get theirs the same way)."""
+    return process_environment(
+        DEFAULT_TOKEN,
+        fake.api_base_url,
+        fake.file_base_url,
+        database_url,
+        data_dir,
+        ADMIN_TELEGRAM_IDS=",".join(str(a) for a in admins),
         **extra,
-    }
+    )
 
 
 @dataclass
