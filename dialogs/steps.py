@@ -17,8 +17,10 @@ the engine goes to the first unanswered step (or back to review) instead of the 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from dialogs.definition import FieldDef, FieldKind, FormDefinition, IndicatorColumn, Section
 from dialogs.state import FormState
@@ -192,18 +194,32 @@ class _Memo(threading.local):
 
 
 _MEMO = _Memo()
+T = TypeVar("T")
+
+
+def _remembered(
+    definition: FormDefinition,
+    state: FormState,
+    key: tuple[str, Section],
+    kind: type[T],
+    derive: Callable[[], T],
+) -> T:
+    """`derive()` for this state and definition, computed once while the state is recent."""
+    derived = _MEMO.of(definition, state)
+    memo_key = (key[0], id(key[1]))
+    found = derived.get(memo_key)
+    if not isinstance(found, kind):
+        found = derived[memo_key] = derive()
+    return found
 
 
 def section_steps(definition: FormDefinition, section: Section, state: FormState) -> list[Step]:
-    derived = _MEMO.of(definition, state)
-    key = ("steps", id(section))
-    found = derived.get(key)
-    if not isinstance(found, tuple):
-        steps: list[Step] = []
-        for field in section.fields:
-            steps.extend(_field_steps(definition, field, state))
-        found = derived[key] = tuple(steps)
-    return list(found)
+    def derive() -> tuple[Step, ...]:
+        return tuple(
+            step for field in section.fields for step in _field_steps(definition, field, state)
+        )
+
+    return list(_remembered(definition, state, ("steps", section), tuple, derive))
 
 
 def asked_sections(definition: FormDefinition) -> tuple[Section, ...]:
@@ -254,13 +270,11 @@ def is_visited(definition: FormDefinition, state: FormState, step: Step) -> bool
 
 
 def section_complete(definition: FormDefinition, section: Section, state: FormState) -> bool:
-    derived = _MEMO.of(definition, state)
-    key = ("complete", id(section))
-    found = derived.get(key)
-    if not isinstance(found, bool):
+    def derive() -> bool:
         steps = section_steps(definition, section, state)
-        found = derived[key] = all(is_visited(definition, state, s) for s in steps)
-    return found
+        return all(is_visited(definition, state, s) for s in steps)
+
+    return _remembered(definition, state, ("complete", section), bool, derive)
 
 
 def keepable(definition: FormDefinition, state: FormState, step: Step) -> bool:
